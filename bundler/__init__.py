@@ -1,0 +1,1 @@
+"""bosh-bundle: resolve, lock, download and pack everything an offline BOSH install needs."""

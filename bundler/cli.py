@@ -1,0 +1,21 @@
+"""Entry point of ``bosh-bundle`` (the connected side)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bundler import commands
+from bundler.clitools import run
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(
+        "bosh-bundle",
+        "Resolve, lock, download, pack, verify and inspect offline BOSH bundles.",
+        commands,
+        argv,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of ``bosh-bundle``: one module each, discovered by ``bundler.clitools``."""

@@ -1,0 +1,1 @@
+"""bosh-install: verify a bundle and install BOSH from it on a host with no network."""

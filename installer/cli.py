@@ -1,0 +1,21 @@
+"""Entry point of ``bosh-install`` (the offline side)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bundler.clitools import run
+from installer import commands
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(
+        "bosh-install",
+        "Verify an offline BOSH bundle, install its toolchain and deploy MicroBOSH and BOSH.",
+        commands,
+        argv,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

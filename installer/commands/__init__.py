@@ -1,0 +1,1 @@
+"""Sub-commands of ``bosh-install``: one module each, discovered by ``bundler.clitools``."""

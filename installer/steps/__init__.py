@@ -1,0 +1,1 @@
+"""Install and deploy steps, each idempotent and journaled."""

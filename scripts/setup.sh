@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install what bosh-offline and its tests need on a Debian 12 machine (run as root):
+# Debian packages for the test replicas (gpg, reprepro, ruby for `gem build`, debootstrap for
+# the offline target), then this project with its test extras.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+    gpg gpgv gpg-agent reprepro apt-utils debian-archive-keyring \
+    debootstrap ruby ruby-dev build-essential curl xz-utils ca-certificates \
+    >/dev/null
+python3 -m pip install -q --disable-pip-version-check -e '.[test]'
