@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 # spec attribute -> "module:function"; order is the order of resolution (debs may add runtime debs)
 RESOLVERS: tuple[tuple[str, str], ...] = (
     ("debs", "bundler.sources.debs:resolve"),
-    ("ruby", "bundler.sources.files:resolve_ruby"),
+    ("ruby", "bundler.sources.ruby:resolve"),
     ("gems", "bundler.sources.gems:resolve"),
     ("releases", "bundler.sources.bosh:resolve_releases"),
     ("stemcells", "bundler.sources.bosh:resolve_stemcells"),
