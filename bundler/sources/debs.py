@@ -28,10 +28,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
 
 from debian.debian_support import Version
@@ -79,7 +78,7 @@ class Cand:
 
     @cached_property
     def vkey(self) -> Version:
-        return Version(self.version)
+        return parse_version(self.version)
 
     @cached_property
     def depends(self) -> list[list[Relation]]:
@@ -126,12 +125,17 @@ class Cand:
         return f"{self.name}={self.version}"
 
 
+@lru_cache(maxsize=65536)
+def parse_version(text: str) -> Version:
+    return Version(text)
+
+
 def version_ok(have: str | Version | None, op: str | None, want: str | None) -> bool:
     if op is None:
         return True
     if have is None or want is None:
         return False
-    c = (Version(have) if isinstance(have, str) else have)._compare(want)
+    c = (parse_version(have) if isinstance(have, str) else have)._compare(parse_version(want))
     return {"<<": c < 0, "<=": c <= 0, "=": c == 0, ">=": c >= 0, ">>": c > 0}[op]
 
 
@@ -156,6 +160,7 @@ class Universe:
     _versions: dict[str, list[Cand]] = field(default_factory=dict)
     _providers: dict[str, list[str]] = field(default_factory=dict)
     _by_source: dict[str, list[str]] | None = None
+    _inst_provides: dict[str, list[str]] | None = None
 
     def versions(self, name: str) -> list[Cand]:
         """Archive versions of ``name``, newest first (first source wins for an identical version)."""
@@ -178,11 +183,24 @@ class Universe:
             names: dict[str, None] = {}
             for _, idx in self.indexes:
                 names.update(dict.fromkeys(idx.providers(virtual)))
-            for cand in self.installed.values():
-                if virtual in cand.provides:
-                    names[cand.name] = None
+            names.update(dict.fromkeys(self.installed_provides().get(virtual, ())))
             got = list(names)
             self._providers[virtual] = got
+        return got
+
+    def set_installed(self, installed: dict[str, Cand]) -> None:
+        self.installed = installed
+        self._providers.clear()
+        self._by_source = self._inst_provides = None
+
+    def installed_provides(self) -> dict[str, list[str]]:
+        got = self._inst_provides
+        if got is None:
+            got = {}
+            for name, cand in self.installed.items():
+                for virtual in cand.provides:
+                    got.setdefault(virtual, []).append(name)
+            self._inst_provides = got
         return got
 
     def installed_by_source(self) -> dict[str, list[str]]:
@@ -665,9 +683,8 @@ def load_universe(client: AptClient, sources: Sequence[AptSource], arch: str) ->
 def minimal_base(universe: Universe) -> dict[str, Cand]:
     """The suite's Essential and Priority: required packages with their dependencies, as installed."""
     names: dict[str, None] = {}
-    pattern = re.compile(rb"^(?:Essential: yes|Priority: required)$", re.M)
     for _, idx in universe.indexes:
-        names.update(dict.fromkeys(idx.names_matching(pattern)))
+        names.update(dict.fromkeys(idx.names_with_line("Essential: yes", "Priority: required")))
     if not names:
         raise ResolutionError("base 'minimal': the sources list no Essential or Priority: required packages")
     r = Resolver(Universe(universe.indexes, universe.arch))
@@ -680,9 +697,9 @@ def resolve_request(req: DebRequest, client: AptClient) -> Resolution:
     if req.base == "none":
         pass
     elif req.base == "minimal":
-        universe.installed = minimal_base(universe)
+        universe.set_installed(minimal_base(universe))
     else:
-        universe.installed = read_status(Path(req.base), req.arch)
+        universe.set_installed(read_status(Path(req.base), req.arch))
     resolver = Resolver(universe, req.with_recommends)
     requested = resolver.request(list(req.packages))
     res = resolver.result(requested)
