@@ -30,9 +30,12 @@ manifest validator and the AWS preflight, which name the site field to change.
       elastic_ip: 54.0.0.1
       instance_type: m3.xlarge
       disk_size: 20000                  # MB
+      director_name: my-bosh
     bosh:
       static_ips: [10.0.0.10, …]        # in job order; see manifests/site.example.yml
+      elastic_ip: 54.0.0.2              # optional: the director's public address
       instance_type: m3.medium
+      director_instance_type: m3.large  # default: instance_type
       compilation_instance_type: c3.large
       compilation_workers: 3
     ntp: [0.pool.ntp.org, 1.pool.ntp.org]
@@ -83,14 +86,18 @@ class MicroboshSettings:
     elastic_ip: str | None
     instance_type: str = "m3.xlarge"
     disk_size: int = 20000
+    director_name: str = "my-bosh"
 
 
 @dataclass(frozen=True)
 class BoshSettings:
-    static_ips: tuple[str, ...]
+    static_ips: tuple[str, ...] = ()  # empty: derived, in job order, from the free addresses of the cidr
     instance_type: str = "m3.medium"
     compilation_instance_type: str = "c3.large"
     compilation_workers: int = 3
+    elastic_ip: str | None = None  # the director's public address (optional)
+    director_instance_type: str | None = None  # default: instance_type
+    director_name: str = "bosh"
 
 
 @dataclass(frozen=True)
@@ -136,8 +143,13 @@ def load_site(path: Path | str) -> Site:
         microbosh=microbosh,
         bosh=bosh,
         ntp=ntp,
-        vars_store=Path(vars_store).expanduser(),
+        vars_store=_relative_to(Path(vars_store).expanduser(), doc.path),
     )
+
+
+def _relative_to(path: Path, site_path: Path) -> Path:
+    """A relative path in the site file is relative to the site file's directory."""
+    return path if path.is_absolute() else site_path.parent / path
 
 
 def _aws(f: Fields | None) -> AwsSettings | None:
@@ -210,6 +222,7 @@ def _microbosh(f: Fields | None) -> MicroboshSettings | None:
         elastic_ip=f.string("elastic_ip", None),
         instance_type=f.string("instance_type", "m3.xlarge"),
         disk_size=f.integer("disk_size", 20000),
+        director_name=f.string("director_name", "my-bosh"),
     )
     f.done()
     return out
@@ -217,10 +230,13 @@ def _microbosh(f: Fields | None) -> MicroboshSettings | None:
 
 def _bosh(f: Fields) -> BoshSettings:
     out = BoshSettings(
-        static_ips=tuple(f.string_list("static_ips") or ()),
+        static_ips=tuple(f.string_list("static_ips", []) or ()),
         instance_type=f.string("instance_type", "m3.medium"),
         compilation_instance_type=f.string("compilation_instance_type", "c3.large"),
         compilation_workers=f.integer("compilation_workers", 3),
+        elastic_ip=f.string("elastic_ip", None),
+        director_instance_type=f.string("director_instance_type", None),
+        director_name=f.string("director_name", "bosh"),
     )
     f.done()
     return out

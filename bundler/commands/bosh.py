@@ -1,0 +1,74 @@
+"""``bosh-bundle bosh check TARBALL…``: check release and stemcell tarballs an operator got elsewhere.
+
+Each tarball is read once (streaming, never extracted): release or stemcell is told from its
+manifest; every problem is printed, naming the tarball and the inner file; ``--region`` also
+refuses a light stemcell with no AMI for that region.  Exit 0 when all are right, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bundler.clitools import print_json
+from bundler.errors import InputError
+from bundler.sources.bosh import inspect_tarball, label, region_problem
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bosh", help="BOSH release and stemcell tarballs")
+    bosh_sub = p.add_subparsers(dest="bosh_command", metavar="SUBCOMMAND", required=True)
+    c = bosh_sub.add_parser(
+        "check",
+        help="check release/stemcell tarballs: manifests, inner sha1s, job packages, AMIs",
+        description=__doc__.split("\n\n", 1)[1],
+    )
+    c.add_argument("tarballs", nargs="+", type=Path, metavar="TARBALL")
+    c.add_argument("--region", help="AWS region a light stemcell must have an AMI for (e.g. us-east-1)")
+    c.add_argument("--json", action="store_true", help="print a JSON report on stdout")
+    c.set_defaults(func=run_check)
+
+
+def check_one(path: Path, region: str | None) -> dict:
+    found = inspect_tarball(path, digests=("sha1", "sha256"))
+    problems = list(found.problems)
+    if region and found.stemcell is not None and found.variant == "light":
+        missing = region_problem(found.stemcell, region)
+        if missing:
+            problems.append(missing)
+    where = label(found.kind, found.name, found.version, str(path))
+    report = {
+        "path": str(path),
+        **found.facts(),
+        "sha1": found.scan.digests.get("sha1"),
+        "sha256": found.scan.digests.get("sha256"),
+        "size": found.scan.size,
+        "problems": [f"{where}: {p}" for p in problems],
+        "ok": not problems,
+    }
+    return report
+
+
+def run_check(args: argparse.Namespace) -> int:
+    missing = [str(p) for p in args.tarballs if not p.is_file()]
+    if missing:
+        raise InputError(f"no such file: {', '.join(missing)}")
+    reports = [check_one(p, args.region) for p in args.tarballs]
+    if args.json:
+        print_json({"ok": all(r["ok"] for r in reports), "tarballs": reports})
+    else:
+        for r in reports:
+            if r["ok"]:
+                extra = ""
+                if r.get("variant") == "light":
+                    extra = f", AMIs in {', '.join(r.get('ami') or {}) or 'no region'}"
+                elif r.get("variant"):
+                    extra = f", {r['variant']}"
+                print(f"ok: {label(r['kind'], r['name'], r['version'], r['path'])}{extra}")
+            for line in r["problems"]:
+                print(line, file=sys.stderr)
+    bad = sum(not r["ok"] for r in reports)
+    if bad and not args.json:
+        print(f"bosh-bundle: {bad} of {len(reports)} tarball(s) failed the check", file=sys.stderr)
+    return 1 if bad else 0

@@ -1,0 +1,67 @@
+"""``bosh-install manifests render|check``: the two deployment manifests, for operators who want to look first.
+
+``render`` writes ``microbosh.yml`` and ``bosh.yml`` (mode 0600: they hold generated secrets) into
+``--out`` after checking them; ``check`` only reports.  Both list every problem, each naming the
+site field to change.  The BOSH manifest needs MicroBOSH's director UUID: ``--director-uuid``, or
+the one ``bosh-install deploy microbosh`` recorded in the state dir; without either it is rendered
+with a placeholder and its UUID is not checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bundler.clitools import print_json
+from installer import deploy, manifests, validate
+
+
+def add_input_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--site", type=Path, default=Path("site.yml"), help="the site file (default: site.yml)")
+    p.add_argument("--bundle", type=Path, help="the bundle directory (its bundle.lock is used)")
+    p.add_argument("--lock", type=Path, help="the bundle lock (default: BUNDLE/bundle.lock)")
+    p.add_argument(
+        "--state-dir", type=Path, default=deploy.DEFAULT_STATE_DIR, help="installer state (default: %(default)s)"
+    )
+    p.add_argument("--payload", type=Path, help="where the payload was extracted (default: STATE_DIR/payload)")
+
+
+def resolve_inputs(args: argparse.Namespace) -> tuple[Path, deploy.Paths]:
+    lock = args.lock or (args.bundle / "bundle.lock" if args.bundle else Path("bundle.lock"))
+    payload = args.payload or args.state_dir / "payload"
+    return lock, deploy.Paths(args.state_dir.absolute(), payload.absolute())
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("manifests", help="render or check the MicroBOSH and BOSH manifests")
+    msub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action, helptext in (("render", "check, then write the manifests"), ("check", "only check")):
+        a = msub.add_parser(action, help=helptext)
+        add_input_options(a)
+        a.add_argument("--only", choices=manifests.KINDS, help="just this manifest")
+        a.add_argument("--director-uuid", help="MicroBOSH's UUID for the BOSH manifest")
+        if action == "render":
+            a.add_argument("--out", type=Path, required=True, help="directory to write the manifests into")
+        a.add_argument("--json", action="store_true", help="machine-readable output")
+        a.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    lock, paths = resolve_inputs(args)
+    kinds = [args.only] if args.only else list(manifests.KINDS)
+    uuid = args.director_uuid or deploy.recorded_uuid(paths.state_dir)
+    prepared = deploy.prepare(args.site, lock, paths, kinds, uuid, args.bundle)
+    written: list[str] = []
+    if args.action == "render" and not prepared.problems:
+        written = [str(manifests.write(prepared.rendered[k], args.out)) for k in kinds]
+    if args.json:
+        print_json({"ok": not prepared.problems, "problems": prepared.problems, "written": written})
+        return 2 if prepared.problems else 0
+    validate.raise_if_any(prepared.problems)
+    for path in written:
+        print(f"wrote {path}")
+    if args.action == "check":
+        print(f"{', '.join(kinds)}: no problems found in {args.site}")
+    if "bosh" in kinds and not uuid:
+        print("note: the BOSH manifest's director_uuid is a placeholder until MicroBOSH is up")
+    return 0

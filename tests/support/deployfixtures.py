@@ -1,0 +1,126 @@
+"""Fixtures for the deploy tests: a site file with the guide's example values, a bundle lock whose
+releases and stemcells exist as small files in an extracted payload, and a private key file.
+
+The release and stemcell files are placeholders (a few bytes each), not real tarballs: the deploy
+side only hands their paths and checksums to bosh-init and the bosh CLI (here, stand-ins).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from bundler.lock import Artifact, Lock, write_lock
+
+LIGHT = "bosh-aws-xen-hvm-ubuntu-trusty-go_agent"
+REGULAR = "bosh-aws-xen-ubuntu-trusty-go_agent"
+
+# The guide's example values (sections 5.3 and 6.4).  The guide gives BOSH's postgres job
+# 10.0.0.6, MicroBOSH's own address; ours start at 10.0.0.10 (the validator rejects the clash).
+GUIDE_SITE = """\
+name: bosh
+aws:
+  region: us-east-1
+  availability_zone: us-east-1a
+  access_key_id: AKIAEXAMPLEKEY000001
+  secret_access_key: oDexampleSecretKeyThatIsLongEnough0001
+network:
+  subnet_id: subnet-e8d03a9e
+  cidr: 10.0.0.0/24
+  reserved: [10.0.0.2-10.0.0.5]
+  security_group: bosh
+key_pair:
+  name: bosh
+  private_key: bosh.pem
+microbosh:
+  static_ip: 10.0.0.6
+  elastic_ip: 52.99.9.99
+  instance_type: m3.xlarge
+  disk_size: 20000
+  director_name: my-bosh
+bosh:
+  static_ips: [10.0.0.10, 10.0.0.11, 10.0.0.12, 10.0.0.13, 10.0.0.14, 10.0.0.15, 10.0.0.16]
+  elastic_ip: 52.99.99.100
+  instance_type: m1.small
+  director_instance_type: m1.medium
+  compilation_instance_type: m1.small
+  compilation_workers: 3
+ntp: [0.pool.ntp.org, 1.pool.ntp.org]
+vars_store: vars/vars.yml
+"""
+
+FAKE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEexampleexampleexample\n-----END RSA PRIVATE KEY-----\n"
+
+
+@dataclass
+class DeployFixture:
+    root: Path
+    site_path: Path
+    lock_path: Path
+    lock: Lock
+    payload: Path
+    key_path: Path
+
+
+def _artifact(payload: Path, kind: str, name: str, version: str, rel: str, meta: dict, body: bytes) -> Artifact:
+    path = payload / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+    return Artifact(
+        kind=kind,
+        name=name,
+        version=version,
+        url=f"https://bosh.example/{rel}",
+        size=len(body),
+        sha256=hashlib.sha256(body).hexdigest(),
+        trust="bosh-io",
+        path=rel,
+        meta=meta,
+    )
+
+
+def make_fixture(root: Path, site_text: str = GUIDE_SITE, with_sha1: bool = True) -> DeployFixture:
+    root.mkdir(parents=True, exist_ok=True)
+    payload = root / "payload"
+    bodies = {
+        "bosh": b"bosh release 233\n",
+        "cpi": b"bosh-aws-cpi release 36\n",
+        "light": b"light stemcell 3147\n",
+        "regular": b"regular stemcell 3147\n" * 10,
+    }
+
+    def sha1(key: str) -> dict:
+        return {"sha1": hashlib.sha1(bodies[key]).hexdigest()} if with_sha1 else {}
+
+    arts = [
+        _artifact(payload, "release", "bosh", "233", "releases/bosh-233.tgz", sha1("bosh"), bodies["bosh"]),
+        _artifact(payload, "release", "bosh-aws-cpi", "36", "releases/bosh-aws-cpi-36.tgz", sha1("cpi"), bodies["cpi"]),
+        _artifact(
+            payload,
+            "stemcell",
+            LIGHT,
+            "3147",
+            "stemcells/light-bosh-stemcell-3147-aws-xen-hvm-ubuntu-trusty-go_agent.tgz",
+            {"variant": "light", "ami": {"us-east-1": "ami-e62f158c", "eu-west-1": "ami-0a1b2c3d"}, **sha1("light")},
+            bodies["light"],
+        ),
+        _artifact(
+            payload,
+            "stemcell",
+            REGULAR,
+            "3147",
+            "stemcells/bosh-stemcell-3147-aws-xen-ubuntu-trusty-go_agent.tgz",
+            {"variant": "regular", **sha1("regular")},
+            bodies["regular"],
+        ),
+    ]
+    lock = Lock("bosh-aws-trusty", {"os": "ubuntu", "codename": "trusty"}, tuple(arts), {})
+    lock_path = root / "bundle.lock"
+    write_lock(lock, lock_path)
+    key_path = root / "bosh.pem"
+    key_path.write_text(FAKE_KEY)
+    key_path.chmod(0o400)
+    site_path = root / "site.yml"
+    site_path.write_text(site_text)
+    return DeployFixture(root, site_path, lock_path, lock, payload, key_path)
