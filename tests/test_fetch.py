@@ -34,6 +34,7 @@ def test_fetches_everything_in_parallel_into_the_content_addressed_cache(tmp_pat
         # a second run re-verifies the cache and downloads nothing
         again = fetch_all(arts, tmp_path / "cache", options=FAST)
         assert sorted(again.cached) == sorted(a.path for a in arts)
+        srv.wait_idle()
         assert sum(srv.bytes_sent.values()) == sum(len(d) for d in files.values())
 
 
@@ -55,6 +56,7 @@ def test_dropped_connections_resume_with_range_and_no_byte_twice(tmp_path, files
         # resuming: 250k at 0, 250k at 250k, ... until the file is complete.
         path = fetch_one(Http(), a, tmp_path / "cache", options=FAST)
         assert path.read_bytes() == files["b.bin"]
+        srv.wait_idle()
         assert srv.bytes_sent["/b.bin"] == len(files["b.bin"])
         assert [r for _, r in srv.ranges] == ["bytes=250000-", "bytes=500000-", "bytes=750000-"]
 
@@ -70,6 +72,7 @@ def test_a_server_ignoring_range_restarts_cleanly(tmp_path, files):
         path = fetch_one(Http(), a, tmp_path / "cache", options=FAST)
         assert path.read_bytes() == files["b.bin"]
         assert not part.exists()
+        srv.wait_idle()
         assert srv.bytes_sent["/b.bin"] == len(files["b.bin"])
 
 
