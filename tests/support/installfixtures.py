@@ -78,6 +78,7 @@ _STANDIN_GEM = textwrap.dedent(
     cmd=$1; shift
     case "$cmd" in
     install)
+        @SLOW@
         for f in "$@"; do
             case "$f" in --*) continue ;; esac
             [ -f "$f" ] || { echo "ERROR:  Could not find a valid gem '$f'"; exit 2; }
@@ -89,10 +90,17 @@ _STANDIN_GEM = textwrap.dedent(
 )
 
 
-def make_ruby_source(dest: Path, version: str = "3.1.2", flavour: str = "wrap", slow: int = 0) -> Path:
-    """``ruby-VERSION.tar.gz`` with a configure script and a Makefile; see the module docstring."""
+def make_ruby_source(
+    dest: Path, version: str = "3.1.2", flavour: str = "wrap", slow: int = 0, slow_gems: int = 0
+) -> Path:
+    """``ruby-VERSION.tar.gz`` with a configure script and a Makefile; see the module docstring.
+
+    ``slow``: the first ``make`` sleeps that long; ``slow_gems``: the stand-in ``gem install`` sleeps
+    that long the first time (markers in the root's /tmp make reruns fast)."""
     ruby = _WRAP_RUBY if flavour == "wrap" else _STANDIN_RUBY
     gem = _WRAP_GEM if flavour == "wrap" else _STANDIN_GEM
+    gem_sleep = f'[ -f /tmp/gems-slept ] || {{ touch /tmp/gems-slept; echo "slow install"; sleep {slow_gems}; }}'
+    gem = gem.replace("@SLOW@", gem_sleep if slow_gems else ":")
     configure = textwrap.dedent(
         """\
         #!/bin/sh
@@ -103,7 +111,7 @@ def make_ruby_source(dest: Path, version: str = "3.1.2", flavour: str = "wrap", 
         echo "configured with $*"
         """
     )
-    sleep = f"\tsleep {slow}\n" if slow else ""
+    sleep = f"\t[ -f /tmp/make-slept ] || {{ touch /tmp/make-slept; sleep {slow}; }}\n" if slow else ""
     makefile = (
         "include config.mk\n"
         "all:\n\techo compiling miniruby.c\n" + sleep + "\techo linking ruby > built\n"
