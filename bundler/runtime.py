@@ -1,0 +1,191 @@
+"""Resolving the installer's own Python runtime (the spec's ``runtime`` section) into lock entries.
+
+The offline host must run ``bosh-install``, a Python program.  Two modes (DESIGN.md section 3):
+
+- ``distro``: the target's own python3 is new enough (Debian 12).  The deb resolver adds python3 and
+  the installer's libraries as debs (``sections["debs"]["runtime"]``); this resolver only records
+  the mode, so ``install.sh`` knows to install those debs first.
+- ``standalone``: the target's python3 is too old (trusty has 3.4).  The bundle carries a
+  python-build-standalone tarball (kind ``runtime``) and the installer's dependencies as
+  manylinux2014 wheels (kind ``wheel``) for the spec's ``python_version``.  Wheels are found by
+  pip itself: ``pip install --dry-run --report`` names each wheel's URL and sha256 as the index gives
+  it, ``pip download`` fetches the files, and we check one against the other.  Both land in the
+  content-addressed cache, so ``bosh-bundle build`` does not download them again.
+
+Trust: the Python tarball is ``pinned`` when the spec gives its sha256, else ``first-download``
+(warned about).  Wheels are ``first-download``: pip reads them over HTTPS from the configured index
+and no signature covers them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlparse
+
+from bundler.cache import artifact_path
+from bundler.errors import FetchError, IntegrityError, ResolutionError
+from bundler.lock import Artifact, LockPart
+from bundler.spec import FileRef, RuntimeSpec, Spec
+
+log = logging.getLogger(__name__)
+
+# What the installer imports at run time (bundler's resolver-only dependencies are left out).
+INSTALLER_REQUIREMENTS: tuple[str, ...] = ("requests", "pyyaml", "python-debian", "tqdm", "py7zr", "boto3")
+WHEEL_PLATFORM = "manylinux2014_x86_64"
+_PBS_VERSION = re.compile(r"cpython-(\d+\.\d+\.\d+)(?:\+(\d+))?")
+
+
+def resolve(spec: Spec, ctx) -> LockPart:
+    """The runtime part of the lock; ``ctx`` is a ``bundler.resolve.LockContext``."""
+    runtime: RuntimeSpec = spec.runtime
+    if runtime.mode == "distro":
+        return LockPart((), "runtime", {"mode": "distro", "python_version": runtime.python_version})
+    python = python_artifact(runtime.python, runtime.python_version, ctx)
+    wheels = wheel_artifacts(INSTALLER_REQUIREMENTS, runtime.python_version, ctx)
+    section = {
+        "mode": "standalone",
+        "python_version": runtime.python_version,
+        "python": python.path,
+        "wheels": [w.path for w in wheels],
+    }
+    return LockPart((python, *wheels), "runtime", section)
+
+
+def python_artifact(ref: FileRef, python_version: str, ctx) -> Artifact:
+    """The python-build-standalone tarball; downloaded now only if its sha256 or size is unknown."""
+    name = PurePosixPath(unquote(urlparse(ref.url).path)).name
+    if not name:
+        raise ResolutionError(f"runtime.python.url {ref.url!r}: the URL names no file")
+    m = _PBS_VERSION.search(name)
+    version = (m.group(1) + (f"+{m.group(2)}" if m.group(2) else "")) if m else python_version
+    sha256, size, trust = ref.sha256, ref.size, "pinned"
+    if sha256 is None or size is None:
+        sha256, size = download_to_cache(ctx, ref.url, ref.sha256)
+        if ref.sha256 is None:
+            trust = "first-download"
+            ctx.warn(
+                f"runtime python {name}: no sha256 in the spec, trusting the first download ({sha256}); "
+                "pin it under runtime.python.sha256 after checking it against upstream"
+            )
+    return Artifact("runtime", "python", version, ref.url, size, sha256, trust, f"runtime/{name}")
+
+
+def download_to_cache(ctx, url: str, sha256: str | None) -> tuple[str, int]:
+    """Stream ``url`` (mirrors applied) into the cache, hashing as it goes; returns (sha256, size)."""
+    if sha256 is not None and artifact_path(ctx.cache, sha256).exists():
+        path = artifact_path(ctx.cache, sha256)
+        return sha256, path.stat().st_size
+    resp = ctx.http.get(url, stream=True)
+    tmp_dir = Path(ctx.cache) / "sha256"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    h = hashlib.sha256()
+    size = 0
+    fd, tmp = tempfile.mkstemp(dir=tmp_dir, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in resp.iter_content(1 << 20):
+                h.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+        got = h.hexdigest()
+        if sha256 is not None and got != sha256:
+            raise IntegrityError(f"{url}: sha256 is {got}, expected {sha256} (from the spec)")
+        final = artifact_path(ctx.cache, got)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, final)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return got, size
+
+
+def _pip(args: list[str], what: str) -> None:
+    cmd = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", *args]
+    log.info("running %s", " ".join(cmd))
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n    ".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
+        raise FetchError(f"pip could not {what} (exit {proc.returncode}):\n    {tail}")
+
+
+def wheel_artifacts(requirements: tuple[str, ...], python_version: str, ctx) -> list[Artifact]:
+    """The manylinux2014 wheels of ``requirements`` and their closure for ``python_version``."""
+    target = [
+        "--only-binary=:all:",
+        "--platform",
+        WHEEL_PLATFORM,
+        "--python-version",
+        python_version,
+        "--implementation",
+        "cp",
+    ]
+    with tempfile.TemporaryDirectory(prefix="bosh-bundle-wheels-") as tmp:
+        tmp_path = Path(tmp)
+        report = tmp_path / "report.json"
+        _pip(
+            ["install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report), *target]
+            + ["--target", str(tmp_path / "target"), *requirements],
+            f"resolve the installer's wheels for Python {python_version} ({WHEEL_PLATFORM})",
+        )
+        planned = _read_report(report)
+        pins = [f"{name}=={version}" for name, version, _url, _sha in planned]
+        dest = tmp_path / "wheels"
+        _pip(["download", "--no-deps", "--dest", str(dest), *target, *pins], "download the installer's wheels")
+        artifacts = []
+        for name, version, url, sha in planned:
+            file_name = PurePosixPath(unquote(urlparse(url).path)).name
+            path = dest / file_name
+            if not path.is_file():
+                raise FetchError(f"pip download did not produce {file_name} for {name} {version}")
+            got = _sha256_file(path)
+            if sha is not None and got != sha:
+                raise IntegrityError(f"{file_name}: pip downloaded sha256 {got}, the index said {sha}")
+            cached = artifact_path(ctx.cache, got)
+            if not cached.exists():
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, cached.with_name(cached.name + ".part"))
+                os.replace(cached.with_name(cached.name + ".part"), cached)
+            size = path.stat().st_size
+            member = f"runtime/wheels/{file_name}"
+            artifacts.append(Artifact("wheel", name, version, url, size, got, "first-download", member))
+    if artifacts:
+        ctx.warn(
+            f"runtime: {len(artifacts)} wheels for Python {python_version} are trusted on first download "
+            "(sha256 as pip's index gave it, no signature)"
+        )
+    return sorted(artifacts, key=lambda a: a.path)
+
+
+def _read_report(report: Path) -> list[tuple[str, str, str, str | None]]:
+    data = json.loads(report.read_text(encoding="utf-8"))
+    out = []
+    for item in data.get("install", []):
+        info = item.get("download_info") or {}
+        url = info.get("url", "")
+        hashes = (info.get("archive_info") or {}).get("hashes") or {}
+        meta = item.get("metadata") or {}
+        if not url.endswith(".whl"):
+            raise ResolutionError(f"pip chose {url or meta.get('name')!r}, which is not a wheel")
+        out.append((_canonical(meta["name"]), meta["version"], url, hashes.get("sha256")))
+    return sorted(out)
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

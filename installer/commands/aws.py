@@ -1,0 +1,103 @@
+"""``bosh-install aws check|prepare|teardown``: the AWS side of the guide, checked and automated."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bundler.clitools import print_json
+from bundler.lock import read_lock
+from installer.aws.preflight import Check, preflight
+from installer.aws.prepare import Outcome, prepare, teardown
+from installer.aws.session import clients_for, guard_logging, unguard_logging
+from installer.site import load_site
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("aws", help="check, prepare or tear down the AWS resources of a site")
+    actions = p.add_subparsers(dest="aws_command", metavar="ACTION", required=True)
+
+    check = actions.add_parser("check", help="read-only preflight of the AWS account against the site file")
+    _site_option(check)
+    check.add_argument("--lock", type=Path, default=None, help="bundle.lock, to check the stemcell's AMI and type")
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.set_defaults(func=run_check)
+
+    prepare = actions.add_parser(
+        "prepare", help="create what the site lacks (VPC, subnet, gateway, elastic IP, key pair, group); idempotent"
+    )
+    _site_option(prepare)
+    prepare.add_argument("--json", action="store_true", help="machine-readable output")
+    prepare.set_defaults(func=run_prepare)
+
+    teardown = actions.add_parser("teardown", help="delete exactly the resources prepare created for this site")
+    _site_option(teardown)
+    teardown.add_argument("--json", action="store_true", help="machine-readable output")
+    teardown.set_defaults(func=run_teardown)
+
+
+def _site_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--site", type=Path, default=Path("site.yml"), help="site file (default: site.yml)")
+
+
+def format_checks(checks: list[Check]) -> str:
+    width = max([len("CHECK")] + [len(c.name) for c in checks])
+    lines = [f"{'CHECK':<{width}}  RESULT  DETAIL"]
+    pad = " " * (width + 10)
+    for c in checks:
+        lines.append(f"{c.name:<{width}}  {c.status:<6}  {c.detail}")
+        if c.status == "FAIL":
+            if c.fix:
+                lines.append(f"{pad}fix: {c.fix}")
+            if c.field:
+                lines.append(f"{pad}at:  {c.field}")
+    failed = sum(c.status == "FAIL" for c in checks)
+    lines.append(f"{failed} check(s) failed" if failed else "all checks passed")
+    return "\n".join(lines)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    site = load_site(args.site)
+    lock = read_lock(args.lock) if args.lock else None
+    clients = clients_for(site)
+    guard = guard_logging(clients.secrets)
+    try:
+        checks = preflight(site, lock, clients)
+    finally:
+        unguard_logging(guard)
+    ok = all(c.ok for c in checks)
+    if args.json:
+        print_json({"ok": ok, "checks": [c.to_json() for c in checks]})
+    else:
+        print(format_checks(checks))
+    return 0 if ok else 1
+
+
+def _report(outcome: Outcome, as_json: bool) -> int:
+    if as_json:
+        print_json(outcome.to_json())
+    else:
+        for line in outcome.actions:
+            print(line)
+        for line in outcome.problems:
+            print(f"NOT FIXED: {line}")
+    return 1 if outcome.problems else 0
+
+
+def _run_with_site(args: argparse.Namespace, action) -> int:
+    site = load_site(args.site)
+    clients = clients_for(site)
+    guard = guard_logging(clients.secrets)
+    try:
+        outcome = action(site, clients)
+    finally:
+        unguard_logging(guard)
+    return _report(outcome, args.json)
+
+
+def run_prepare(args: argparse.Namespace) -> int:
+    return _run_with_site(args, prepare)
+
+
+def run_teardown(args: argparse.Namespace) -> int:
+    return _run_with_site(args, teardown)

@@ -1,0 +1,126 @@
+"""``bosh-install install`` and ``bosh-install plan``: turn a bundle into an installed toolchain.
+
+``install --bundle DIR [--root DIR] [--state-dir DIR] [--dry-run] [--yes]`` runs the preflight
+checks, shows the plan, asks for confirmation (unless ``--yes``), then runs the steps, journaled.
+``plan`` shows what ``install`` would run and why, and changes nothing.  Progress lines carry UTC
+timestamps and go to stderr and to ``STATE/logs/install.log``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from bundler.clitools import print_json
+from bundler.errors import InputError
+from bundler.lock import read_lock
+from installer.context import InstallContext, state_dir_for
+from installer.install import install, plan
+from installer.journal import Journal
+from installer.preflight import Host, preflight
+from installer.steps import debs
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    for name, helptext in (
+        ("install", "verify the bundle and install its debs, Ruby, gems and CLIs (journaled, resumable)"),
+        ("plan", "show which install steps would run and why; changes nothing"),
+    ):
+        p = sub.add_parser(name, help=helptext, description=helptext)
+        p.add_argument("--bundle", type=Path, default=Path("."), help="the bundle directory (default: .)")
+        p.add_argument("--root", type=Path, help="install into this root directory (through chroot)")
+        p.add_argument(
+            "--state-dir", type=Path, help="journal, logs and extracted payload (default ROOT/var/lib/bosh-offline)"
+        )
+        p.add_argument(
+            "--jobs", type=int, default=os.cpu_count() or 1, help="parallel make jobs for Ruby (default: CPUs)"
+        )
+        p.add_argument("--json", action="store_true", help="print the plan as JSON")
+        if name == "install":
+            p.add_argument("--dry-run", action="store_true", help="check and show the plan, run nothing")
+            p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+            p.set_defaults(func=run_install)
+        else:
+            p.set_defaults(func=run_plan)
+
+
+def say(message: str, log_file: Path | None = None) -> None:
+    line = f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {message}"
+    print(line, file=sys.stderr, flush=True)
+    if log_file is not None and log_file.parent.is_dir():
+        with open(log_file, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+
+
+def context(args: argparse.Namespace, dry_run: bool) -> InstallContext:
+    bundle = args.bundle.absolute()
+    if not (bundle / "bundle.lock").is_file():
+        raise InputError(f"{bundle}: not a bundle directory (no bundle.lock); give --bundle DIR")
+    lock = read_lock(bundle / "bundle.lock")
+    chroot = args.root is not None
+    root = args.root.absolute() if chroot else Path("/")
+    if chroot and not root.is_dir():
+        raise InputError(f"--root {root}: no such directory")
+    state_dir = state_dir_for(root, chroot, args.state_dir)
+    log_file = state_dir / "logs" / "install.log"
+    return InstallContext(
+        bundle=bundle,
+        lock=lock,
+        root=root,
+        chroot=chroot,
+        state_dir=state_dir,
+        dry_run=dry_run,
+        jobs=max(1, args.jobs),
+        say=lambda m: say(m, log_file),
+    )
+
+
+def show_plan(ctx: InstallContext, steps, as_json: bool) -> None:
+    if as_json:
+        print_json([{"step": p.step, "run": p.run, "status": p.status, "reason": p.reason} for p in steps])
+        return
+    for p in steps:
+        print(f"{'run ' if p.run else 'skip'}  {p.step:8} {p.reason}")
+
+
+def _journal(ctx: InstallContext) -> Journal:
+    if (ctx.state_dir / "journal.json").exists():
+        return Journal.open(ctx.state_dir)
+    return Journal(ctx.state_dir / "journal.json", {})  # not created until something runs
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    ctx = context(args, dry_run=True)
+    show_plan(ctx, plan(ctx, _journal(ctx)), args.json)
+    return 0
+
+
+def run_install(args: argparse.Namespace) -> int:
+    ctx = context(args, dry_run=args.dry_run)
+    preflight(ctx.lock, ctx.bundle, Host(ctx.root), ctx.state_dir, ctx.chroot, debs.applies(ctx))
+    steps = plan(ctx, _journal(ctx))
+    show_plan(ctx, steps, args.json)
+    if args.dry_run or not any(p.run for p in steps):
+        if not args.dry_run:
+            say("everything is installed and current; nothing to do")
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise InputError("not asking on a non-interactive input: add --yes to install")
+        answer = input(f"install into {ctx.root}? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            say("nothing changed")
+            return 1
+    ctx.state_dir.mkdir(parents=True, exist_ok=True)
+    ctx.log_dir.mkdir(parents=True, exist_ok=True)
+    ctx.say(f"installing {ctx.lock.spec_name} from {ctx.bundle} into {ctx.root} (state: {ctx.state_dir})")
+    started = time.monotonic()
+    install(ctx, Journal.open(ctx.state_dir), steps)
+    ctx.say(f"installed in {time.monotonic() - started:.0f} s")
+    return 0

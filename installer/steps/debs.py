@@ -1,0 +1,72 @@
+"""Step ``debs``: the bundle's .debs installed with ``dpkg -i`` in the lock's install order.
+
+One ``dpkg -i`` call with every file in ``sections.debs.install_order``: dpkg unpacks them all and
+then configures them, so pre-dependencies and cycles inside the set are handled as apt would.  A
+``dpkg --configure -a`` first finishes whatever an interrupted earlier run left half-configured.
+No network is involved.  On failure the error names the packages dpkg complained about with its
+own message lines.
+"""
+
+from __future__ import annotations
+
+import re
+
+from installer.context import InstallContext
+from installer.runner import StepError
+
+NAME = "debs"
+LOG = "debs.log"
+ENV = {"DEBIAN_FRONTEND": "noninteractive", "DEBCONF_NONINTERACTIVE_SEEN": "true"}
+_ERROR = re.compile(
+    r"^dpkg: (?:error processing (?:archive|package) (\S+)|dependency problems prevent \w+ of (\S+?):?$)"
+)
+
+
+def order(ctx: InstallContext) -> list[str]:
+    section = ctx.lock.sections.get("debs") or {}
+    paths = list(section.get("install_order") or [])
+    by_path = {a.path for a in ctx.lock.by_kind("deb")}
+    missing = [p for p in paths if p not in by_path]
+    if missing:
+        raise StepError(f"bundle.lock: sections.debs.install_order names {missing[0]}, which the lock does not carry")
+    return paths
+
+
+def applies(ctx: InstallContext) -> bool:
+    return bool(ctx.lock.by_kind("deb"))
+
+
+def inputs(ctx: InstallContext) -> dict:
+    shas = {a.path: a.sha256 for a in ctx.lock.by_kind("deb")}
+    return {"order": [[p, shas[p]] for p in order(ctx)]}
+
+
+def run(ctx: InstallContext) -> dict:
+    paths = order(ctx)
+    runner = ctx.runner()
+    runner.run(["dpkg", "--configure", "-a"], log_name=LOG, env=ENV)
+    files = [ctx.inside(ctx.payload_dir / p) for p in paths]
+    ctx.say(f"debs: installing {len(files)} packages with dpkg -i")
+    lines: list[str] = []
+    code = runner.run(["dpkg", "-i", *files], log_name=LOG, env=ENV, on_line=lines.append, check=False)
+    if code != 0:
+        raise StepError(explain_failure(lines, code, runner.log_dir / LOG))
+    return {"installed": len(files)}
+
+
+def explain_failure(lines: list[str], code: int, log_path) -> str:
+    """dpkg's complaint, by package: 'dpkg could not install NAME: <its lines>'."""
+    failed: list[str] = []
+    detail: list[str] = []
+    for i, line in enumerate(lines):
+        m = _ERROR.match(line)
+        if m:
+            name = (m.group(1) or m.group(2)).rsplit("/", 1)[-1]
+            if name not in failed:
+                failed.append(name)
+            detail.extend(lines[i : i + 4])
+    if not detail:
+        detail = lines[-10:]
+    what = ", ".join(failed) if failed else "the bundle's packages"
+    shown = "\n    ".join(dict.fromkeys(detail))
+    return f"dpkg could not install {what} (exit {code}); full log: {log_path}\n    {shown}"

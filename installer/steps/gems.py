@@ -1,0 +1,63 @@
+"""Step ``gems``: the locked gems installed with ``gem install --local --no-document``, no ``--force``.
+
+Runs in the payload's ``gems/`` directory, where ``gem install --local`` finds every dependency, so
+RubyGems itself checks the closure (dependencies and required Ruby versions); ``--force`` would skip
+exactly that.  Afterwards ``gem list --local`` must show every locked name and version.
+"""
+
+from __future__ import annotations
+
+import re
+
+from installer.context import InstallContext
+from installer.runner import StepError
+from installer.steps import ruby as ruby_step
+
+NAME = "gems"
+LOG = "gems.log"
+_LIST = re.compile(r"^(\S+) \((.*)\)$")
+
+
+def applies(ctx: InstallContext) -> bool:
+    return bool(ctx.lock.by_kind("gem"))
+
+
+def inputs(ctx: InstallContext) -> dict:
+    gems = sorted([a.path, a.sha256] for a in ctx.lock.by_kind("gem"))
+    return {"gems": gems, "ruby": ruby_step.inputs(ctx) if ruby_step.applies(ctx) else None}
+
+
+def run(ctx: InstallContext) -> dict:
+    gems = sorted(ctx.lock.by_kind("gem"), key=lambda a: a.path)
+    gem = ruby_step.ruby_bin(ctx, "gem")
+    gem_dir = ctx.payload_dir / "gems"
+    files = [a.path.rsplit("/", 1)[-1] for a in gems]
+    runner = ctx.runner()
+    ctx.say(f"gems: installing {len(files)} gems (log: {runner.log_dir / LOG})")
+    runner.run([gem, "install", "--local", "--no-document", *files], log_name=LOG, cwd=ctx.inside(gem_dir))
+    if ctx.dry_run:
+        return {"installed": len(files)}
+    out: list[str] = []
+    runner.run([gem, "list", "--local"], log_name=LOG, on_line=out.append)
+    listed = parse_gem_list(out)
+    missing = [f"{a.name} {a.version}" for a in gems if a.version not in listed.get(a.name, ())]
+    if missing:
+        raise StepError(f"after gem install, 'gem list' does not show {', '.join(missing)}; see {runner.log_dir / LOG}")
+    return {"installed": len(files)}
+
+
+def parse_gem_list(lines: list[str]) -> dict[str, set[str]]:
+    """``name (1.2.3, default: 2.0, 1.0 x86_64-linux)`` → {name: {"1.2.3", "2.0", "1.0", "1.0-x86_64-linux"}}."""
+    out: dict[str, set[str]] = {}
+    for line in lines:
+        m = _LIST.match(line.strip())
+        if not m:
+            continue
+        versions = out.setdefault(m.group(1), set())
+        for entry in m.group(2).split(","):
+            words = entry.replace("default:", "").split()
+            if words:
+                versions.add(words[0])
+                if len(words) > 1:
+                    versions.add(f"{words[0]}-{words[1]}")
+    return out

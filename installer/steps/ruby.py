@@ -1,0 +1,144 @@
+"""Step ``ruby``: Ruby built from the bundle's source tarball, as the guide does it by hand.
+
+The tarball is unpacked on the host side (Python's tarfile, so the target needs no xz), then inside
+the root: ``./configure --prefix=PREFIX [configure args]``, ``make -j N``, ``make install``, all output
+into ``STATE/logs/ruby.log`` with a progress line now and then, and the log's last lines in the error
+when a command fails.  Afterwards ``PREFIX/bin/ruby -v`` must report the locked version and the
+extensions the guide's debs exist for (openssl, zlib, psych, readline) must load.
+
+The prefix and configure arguments come from the lock's ``ruby`` section (or the source artifact's
+``meta``); default ``/usr/local`` and none.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tarfile
+import time
+from pathlib import Path
+
+from bundler.errors import BundleError
+from bundler.lock import Artifact
+from installer.context import InstallContext
+from installer.preflight import has_command
+from installer.runner import StepError
+
+NAME = "ruby"
+LOG = "ruby.log"
+EXTENSIONS = ("openssl", "zlib", "psych", "readline")
+PROGRESS_SECONDS = 30.0
+
+
+def source(ctx: InstallContext) -> Artifact | None:
+    found = ctx.lock.by_kind("ruby-source")
+    return found[0] if found else None
+
+
+def settings(ctx: InstallContext) -> dict:
+    art = source(ctx)
+    section = dict(ctx.lock.sections.get("ruby") or {})
+    meta = dict(art.meta) if art else {}
+    return {
+        "version": section.get("version") or meta.get("version") or (art.version if art else ""),
+        "prefix": section.get("prefix") or meta.get("prefix") or "/usr/local",
+        "configure": list(section.get("configure") or meta.get("configure") or []),
+    }
+
+
+def applies(ctx: InstallContext) -> bool:
+    return source(ctx) is not None
+
+
+def inputs(ctx: InstallContext) -> dict:
+    art = source(ctx)
+    return {"source": [art.path, art.sha256] if art else None, **settings(ctx)}
+
+
+def ruby_bin(ctx: InstallContext, name: str) -> str:
+    """``PREFIX/bin/NAME`` when the bundle builds Ruby, else ``NAME`` from PATH."""
+    if source(ctx) is None:
+        return name
+    return f"{settings(ctx)['prefix'].rstrip('/')}/bin/{name}"
+
+
+def run(ctx: InstallContext) -> dict:
+    art = source(ctx)
+    assert art is not None
+    conf = settings(ctx)
+    missing = [c for c in ("make", "cc") if not has_command(ctx.root, c)]
+    if missing:
+        raise StepError(
+            f"cannot build Ruby: {', '.join(missing)} missing in {ctx.root} (the debs step installs build-essential)"
+        )
+    src = unpack(ctx.payload_dir / art.path, ctx.build_dir)
+    runner = ctx.runner()
+    progress = Progress(ctx)
+    cwd = ctx.inside(src)
+    configure = ["./configure", f"--prefix={conf['prefix']}", *conf["configure"]]
+    steps = [("configure", configure), ("make", ["make", f"-j{ctx.jobs}"]), ("make install", ["make", "install"])]
+    for label, argv in steps:
+        ctx.say(f"ruby: {label} (log: {runner.log_dir / LOG})")
+        progress.label = label
+        runner.run(argv, log_name=LOG, cwd=cwd, on_line=progress)
+    version = check(ctx, conf["version"])
+    shutil.rmtree(ctx.build_dir, ignore_errors=True)
+    return {"version": version, "prefix": conf["prefix"]}
+
+
+def unpack(tarball: Path, build_dir: Path) -> Path:
+    """Unpack into a fresh ``build_dir``; returns the source tree (the tarball's top directory)."""
+    if build_dir.exists():
+        shutil.rmtree(build_dir)
+    build_dir.mkdir(parents=True)
+    try:
+        with tarfile.open(tarball) as tar:
+            tops = {m.name.split("/", 1)[0] for m in tar.getmembers()}
+            tops.discard(".")
+            kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            if len(tops) != 1 or any(m.name.startswith("/") or ".." in m.name.split("/") for m in tar.getmembers()):
+                raise BundleError(
+                    f"{tarball.name}: expected one top directory of relative paths, found {sorted(tops)[:3]}"
+                )
+            tar.extractall(build_dir, **kwargs)
+    except (tarfile.TarError, OSError) as exc:
+        raise BundleError(f"{tarball.name}: cannot unpack the Ruby source: {exc}") from None
+    return build_dir / tops.pop()
+
+
+def check(ctx: InstallContext, version: str) -> str:
+    """``ruby -v`` shows ``version`` and the extensions load; returns the ``ruby -v`` line."""
+    if ctx.dry_run:
+        return version
+    runner = ctx.runner()
+    ruby = ruby_bin(ctx, "ruby")
+    out: list[str] = []
+    runner.run([ruby, "-v"], log_name=LOG, on_line=out.append)
+    line = out[0] if out else ""
+    if not line.startswith(f"ruby {version}"):
+        raise StepError(f"{ruby} -v says {line!r}, expected ruby {version}: the build installed something else")
+    script = "; ".join(f'require "{e}"' for e in EXTENSIONS)
+    try:
+        runner.run([ruby, "-e", script], log_name=LOG)
+    except StepError as exc:
+        raise StepError(
+            f"Ruby {version} was built without a working extension ({', '.join(EXTENSIONS)}): "
+            f"were the -dev debs installed before the build? {exc}"
+        ) from None
+    return line
+
+
+class Progress:
+    """Called with each output line; says how far the build is, at most every ``PROGRESS_SECONDS``."""
+
+    def __init__(self, ctx: InstallContext) -> None:
+        self.ctx = ctx
+        self.label = ""
+        self.lines = 0
+        self.last = time.monotonic()
+
+    def __call__(self, line: str) -> None:
+        self.lines += 1
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_SECONDS:
+            self.last = now
+            self.ctx.say(f"ruby: {self.label}: {self.lines} lines of output so far, last: {line[:100]}")
