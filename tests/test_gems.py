@@ -4,6 +4,7 @@ Target as in the guide: Ruby 2.1.6 with RubyGems 2.2.3, platforms ruby and x86_6
 """
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -198,3 +199,33 @@ def test_check_artifact_reports_a_file_that_is_not_a_gem(tmp_path):
     a = Artifact("gem", "x", "1.0", "http://127.0.0.1/x.gem", 9, "0" * 64, "compact-index", "gems/x-1.0.gem")
     [problem] = check_artifact(bogus, a)
     assert problem.startswith("gems/x-1.0.gem: ") and "metadata.gz" in problem
+
+
+def _cli(server, tmp_path, *args):
+    from bundler.cli import main
+
+    return main(["gems", "resolve", *args, "--source", server.base_url, "--cache", str(tmp_path / "cache")])
+
+
+def test_gems_resolve_command_prints_the_chosen_set(server, tmp_path, capsys):
+    assert _cli(server, tmp_path, "top:~> 1.0", "natv", "--ruby", "2.1.6", "--rubygems", "2.2.3") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split() for line in lines] == [
+        ["base", "1.5.0"],
+        ["left", "1.0.0"],
+        ["natv", "1.0.0", "x86_64-linux"],
+        ["right", "1.0.0"],
+        ["top", "1.0.0"],
+    ]
+    assert _cli(server, tmp_path, "oldruby", "--ruby", "3.1.2", "--platform", "ruby", "--json") == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [(g["name"], g["version"], g["platform"]) for g in out["gems"]] == [("oldruby", "3.0.0", "ruby")]
+    assert out["gems"][0]["required_ruby_version"] == ">= 2.7"
+
+
+def test_gems_resolve_command_exit_codes(server, tmp_path, capsys):
+    assert _cli(server, tmp_path, "broken", "--ruby", "2.1.6", "--rubygems", "2.2.3") == 1
+    assert "p ~> 1.0 (required by broken-1.0.0)" in capsys.readouterr().err
+    assert _cli(server, tmp_path, "top:=> 1", "--ruby", "2.1.6") == 2
+    assert "gem request top:=> 1: malformed gem requirement" in capsys.readouterr().err
+    assert _cli(server, tmp_path, "top", "--ruby", "two") == 2

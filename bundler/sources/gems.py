@@ -208,7 +208,7 @@ class Target:
     """What the gems must run on: the target's Ruby and RubyGems, and the platforms it accepts."""
 
     ruby: Version
-    rubygems: Version
+    rubygems: Version | None  # None: the gems' rubygems requirements are not checked
     platforms: tuple[str, ...] = ("ruby", "x86_64-linux")
 
 
@@ -264,7 +264,7 @@ class GemProvider(AbstractProvider):
         self.target = target
         self._pseudo = {
             RUBY: GemCandidate(None, RUBY, target.ruby),
-            RUBYGEMS: GemCandidate(None, RUBYGEMS, target.rubygems),
+            RUBYGEMS: GemCandidate(None, RUBYGEMS, target.rubygems or Version("0")),
         }
         self._candidates: dict[str, list[GemCandidate]] = {}
 
@@ -333,7 +333,7 @@ class GemProvider(AbstractProvider):
         deps = []
         if e.ruby is not None:
             deps.append(GemRequirement(RUBY, e.ruby, asked_by))
-        if e.rubygems is not None:
+        if e.rubygems is not None and self.target.rubygems is not None:
             deps.append(GemRequirement(RUBYGEMS, e.rubygems, asked_by))
         deps += [GemRequirement(n, r, asked_by) for n, r in e.dependencies]
         return deps
@@ -382,7 +382,11 @@ def resolve_gems(
     for name, text in requests:
         if not _NAME.match(name):
             raise InputError(f"{name!r} is not a gem name")
-        roots.append(GemRequirement(name, Requirement.parse(text or ">= 0"), "the request"))
+        try:
+            requirement = Requirement.parse(text or ">= 0")
+        except InputError as exc:
+            raise InputError(f"gem request {name}:{text}: {exc}") from None
+        roots.append(GemRequirement(name, requirement, "the request"))
     for r in roots:
         if not index.exists(r.name):
             raise ResolutionError(f"gem {r.name!r} does not exist on {index.source} (requested as '{r}')")
