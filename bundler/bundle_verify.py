@@ -227,7 +227,7 @@ def verify_bundle(
         if volumes and lock is not None:
             try:
                 with Payload(volumes, password=password) as payload:
-                    report.encrypted = password is not None
+                    report.encrypted = payload.password is not None
                     member_problems_, report.members_checked = verify_members(payload, lock, jobs, pool)
                     if contents and not member_problems_:
                         problems, report.contents_checked = check_payload_contents(payload, lock, jobs)
