@@ -139,6 +139,14 @@ def _check_aws(site: Site, lock: Lock | None, out: _Collector) -> None:
         aws_credentials(site)
     except InputError as exc:
         out.add("aws.profile", str(exc).split(": ", 2)[-1])
+    if site.aws.secret_access_key:
+        mode = stat.S_IMODE(site.path.stat().st_mode)
+        if mode & 0o077:
+            out.add(
+                "aws.secret_access_key",
+                f"{site.path} holds an AWS secret key but has mode {mode:04o}: run chmod 600 {site.path}, "
+                "or use aws.profile instead",
+            )
 
 
 def _check_network(site: Site, out: _Collector) -> ipaddress.IPv4Network | None:
@@ -250,7 +258,7 @@ def _public_address(field: str, value: str, net, out: _Collector) -> ipaddress.I
         out.add(field, f"{value!r} is not an IPv4 address")
     elif net is not None and ip in net:
         out.add(field, f"{ip} is inside the private network.cidr {net}; an elastic IP is a public address")
-    elif ip.is_private or ip.is_loopback or ip.is_unspecified:
+    elif (ip.is_private and not ip.is_loopback) or ip.is_unspecified:  # loopback: test replicas of AWS
         out.add(field, f"{ip} is not a public address; an elastic IP is allocated by AWS (EC2 > Elastic IPs)")
     return ip
 
