@@ -164,6 +164,14 @@ class CompactIndex:
     def exists(self, name: str) -> bool:
         return name in self.versions()
 
+    def prefetch(self, names: Iterable[str], workers: int = 8) -> None:
+        """Fetch the info files of ``names`` not read yet, in parallel (as Bundler does): a resolver
+        asks for a candidate's dependencies one at a time, and each is a round trip."""
+        missing = sorted({n for n in names if n not in self._infos and n in self.versions()})
+        if len(missing) > 1:
+            with ThreadPoolExecutor(min(workers, len(missing))) as pool:
+                list(pool.map(self.info, missing))
+
     def info(self, name: str) -> list[IndexEntry]:
         """Every release of ``name`` (empty when the source has no such gem)."""
         if name in self._infos:
@@ -336,6 +344,11 @@ class GemProvider(AbstractProvider):
         if e.rubygems is not None and self.target.rubygems is not None:
             deps.append(GemRequirement(RUBYGEMS, e.rubygems, asked_by))
         deps += [GemRequirement(n, r, asked_by) for n, r in e.dependencies]
+        runs_here = (e.ruby is None or e.ruby.satisfied_by(self.target.ruby)) and (
+            e.rubygems is None or self.target.rubygems is None or e.rubygems.satisfied_by(self.target.rubygems)
+        )
+        if runs_here:  # resolvelib will ask for each of these next
+            self.index.prefetch(n for n, _ in e.dependencies)
         return deps
 
 
