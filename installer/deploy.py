@@ -240,19 +240,235 @@ def restore_state(paths: Paths) -> None:
         log.warning("restored %s from %s", dst, src)
 
 
-__all__ = [
-    "DEFAULT_STATE_DIR",
-    "DIRECTOR_PORT",
-    "Paths",
-    "Prepared",
-    "prepare",
-    "recorded_uuid",
-    "run_preflight",
-    "run_steps",
-    "Step",
-    "StepReport",
-    "parse_table",
-    "task_number",
-    "keep_state",
-    "restore_state",
-]
+# ---------------------------------------------------------------- the driver
+
+
+@dataclass
+class Tools:
+    bosh_init: str = "bosh-init"
+    bosh: str = "bosh"
+
+
+class Deployer:
+    """Builds the journaled steps of ``deploy``/``destroy`` for one state dir and runs them."""
+
+    def __init__(self, prepared: Prepared, runner: Runner, tools: Tools):
+        self.p = prepared
+        self.paths = prepared.paths
+        self.runner = runner
+        self.tools = tools
+        self.journal = Journal.open(self.paths.state_dir)
+        redact_all(runner, prepared)
+
+    # -- helpers
+    def bosh(self, *args: str) -> list[str]:
+        return [self.tools.bosh, "-n", "-c", str(self.paths.bosh_config), *args]
+
+    def capture(self, argv: Sequence[str], log_name: str, check: bool = True) -> tuple[int, str]:
+        lines: list[str] = []
+        code = self.runner.run(argv, log_name=log_name, on_line=lines.append, check=check)
+        return code, "\n".join(lines)
+
+    def microbosh_url(self) -> str:
+        mb = self.p.site.microbosh
+        return f"https://{mb.elastic_ip or mb.static_ip}:{DIRECTOR_PORT}"
+
+    def manifest_digest(self, kind: str) -> str:
+        return digest(self.p.rendered[kind].text)
+
+    def write_manifest(self, kind: str) -> Path:
+        path = manifests.write(self.p.rendered[kind], self.paths.manifests)
+        log.info("wrote %s", path)
+        return path
+
+    def verify_step(self, kind: str) -> Step:
+        files = self.p.rendered[kind].artifacts
+
+        def run() -> dict[str, Any]:
+            return {af.artifact.path: manifests.verify_file(af) for af in files}
+
+        inputs = {af.artifact.path: af.artifact.sha256 for af in files}
+        return Step(f"{kind}.verify", inputs, f"check {len(files)} release/stemcell files against the lock", run)
+
+    # -- MicroBOSH
+    def microbosh_steps(self) -> list[Step]:
+        manifest = self.paths.manifest("microbosh")
+        md = self.manifest_digest("microbosh")
+        admin = self.p.secrets["microbosh"]["admin_password"]
+        deploy_argv = (self.tools.bosh_init, "deploy", str(manifest))
+        target_argv = tuple(self.bosh("target", self.microbosh_url()))
+        login_argv = tuple(self.bosh("login", "admin", admin))
+        uuid_argv = tuple(self.bosh("status", "--uuid"))
+
+        def bosh_init() -> dict[str, Any]:
+            restore_state(self.paths)
+            env = {"BOSH_INIT_LOG_PATH": str(self.paths.logs / "bosh-init.log")}
+            self.paths.logs.mkdir(parents=True, exist_ok=True)
+            try:
+                self.runner.run(deploy_argv, log_name="bosh-init-deploy.log", cwd=self.paths.manifests, env=env)
+            finally:
+                keep_state(self.paths)
+            return {"state": str(self.paths.saved_state())}
+
+        def uuid() -> dict[str, Any]:
+            _, out = self.capture(uuid_argv, "bosh-status.log")
+            found = re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", out)
+            if not found:
+                raise StepError(f"bosh status --uuid printed no UUID; see {self.paths.logs / 'bosh-status.log'}")
+            return {"uuid": found[-1], "url": self.microbosh_url()}
+
+        return [
+            self.verify_step("microbosh"),
+            Step(
+                "microbosh.bosh-init",
+                {"manifest": md},
+                "bosh-init deploy (creates the MicroBOSH VM)",
+                bosh_init,
+                deploy_argv,
+            ),
+            Step(
+                "microbosh.target",
+                {"manifest": md},
+                "bosh target MicroBOSH",
+                lambda: self._run(target_argv, "bosh-target.log"),
+                target_argv,
+            ),
+            Step(
+                "microbosh.login",
+                {"manifest": md},
+                "bosh login as admin",
+                lambda: self._run(login_argv, "bosh-login.log"),
+                login_argv,
+            ),
+            Step("microbosh.uuid", {"manifest": md}, "read the director UUID", uuid, uuid_argv),
+        ]
+
+    def _run(self, argv: Sequence[str], log_name: str) -> dict[str, Any]:
+        self.runner.run(argv, log_name=log_name)
+        return {}
+
+    # -- BOSH
+    def bosh_steps(self) -> list[Step]:
+        uuid = self.p.rendered["bosh"].manifest.get("director_uuid")
+        manifest = self.paths.manifest("bosh")
+        md = self.manifest_digest("bosh")
+        admin = self.p.secrets["microbosh"]["admin_password"]
+        files = {af.role: af for af in self.p.rendered["bosh"].artifacts}
+        stemcell, release = files.get("stemcell.regular"), files.get("release.bosh")
+        target_argv = tuple(self.bosh("target", self.microbosh_url()))
+        login_argv = tuple(self.bosh("login", "admin", admin))
+        deployment_argv = tuple(self.bosh("deployment", str(manifest)))
+        deploy_argv = tuple(self.bosh("deploy"))
+
+        def login() -> dict[str, Any]:
+            self.runner.run(target_argv, log_name="bosh-target.log")
+            self.runner.run(login_argv, log_name="bosh-login.log")
+            _, out = self.capture(self.bosh("status", "--uuid"), "bosh-status.log")
+            if uuid not in out:
+                raise StepError(
+                    f"the director at {self.microbosh_url()} is not the MicroBOSH this state dir deployed "
+                    f"(expected UUID {uuid}); run 'bosh-install deploy microbosh' again"
+                )
+            return {}
+
+        def upload(what: str, af: manifests.ArtifactFile) -> Callable[[], dict[str, Any]]:
+            def run() -> dict[str, Any]:
+                _, out = self.capture(self.bosh(f"{what}s"), f"bosh-{what}s.log", check=False)
+                if af.artifact.version in versions_in(parse_table(out), af.artifact.name):
+                    log.info("the director already has %s %s %s", what, af.artifact.name, af.artifact.version)
+                    return {"uploaded": False}
+                self.runner.run(self.bosh("upload", what, str(af.path)), log_name=f"bosh-upload-{what}.log")
+                return {"uploaded": True}
+
+            return run
+
+        def deploy() -> dict[str, Any]:
+            code, out = self.capture(deploy_argv, "bosh-deploy.log", check=False)
+            if code == 0:
+                return {"task": task_number(out)}
+            task = task_number(out)
+            where = self.paths.logs / "bosh-deploy.log"
+            if task is not None:
+                debug_log = f"bosh-task-{task}-debug.log"
+                self.runner.run(self.bosh("task", task, "--debug"), log_name=debug_log, check=False)
+                raise StepError(
+                    f"bosh deploy failed in director task {task}; its debug log is {self.paths.logs / debug_log} "
+                    f"(output: {where}). Fix the cause, then run 'bosh-install deploy bosh' again"
+                )
+            raise StepError(f"bosh deploy failed before the director started a task; see {where}")
+
+        steps = [
+            self.verify_step("bosh"),
+            Step("bosh.login", {"uuid": uuid}, "bosh target and login to MicroBOSH, check its UUID", login, login_argv),
+        ]
+        if stemcell is not None:
+            argv = tuple(self.bosh("upload", "stemcell", str(stemcell.path)))
+            steps.append(
+                Step(
+                    "bosh.upload-stemcell",
+                    {"uuid": uuid, "sha256": stemcell.artifact.sha256},
+                    f"upload stemcell {stemcell.artifact.name} {stemcell.artifact.version} unless the director has it",
+                    upload("stemcell", stemcell),
+                    argv,
+                )
+            )
+        if release is not None:
+            argv = tuple(self.bosh("upload", "release", str(release.path)))
+            steps.append(
+                Step(
+                    "bosh.upload-release",
+                    {"uuid": uuid, "sha256": release.artifact.sha256},
+                    f"upload release {release.artifact.name} {release.artifact.version} unless the director has it",
+                    upload("release", release),
+                    argv,
+                )
+            )
+        steps += [
+            Step(
+                "bosh.deployment",
+                {"uuid": uuid, "manifest": md},
+                "bosh deployment (select the manifest)",
+                lambda: self._run(deployment_argv, "bosh-deployment.log"),
+                deployment_argv,
+            ),
+            Step(
+                "bosh.deploy",
+                {"uuid": uuid, "manifest": md},
+                "bosh -n deploy (creates the BOSH VMs)",
+                deploy,
+                deploy_argv,
+            ),
+        ]
+        return steps
+
+    # -- entry points
+    def deploy(self, kind: str, plan_only: bool = False) -> list[StepReport]:
+        if not plan_only:
+            self.write_manifest(kind)
+        steps = self.microbosh_steps() if kind == "microbosh" else self.bosh_steps()
+        return run_steps(self.journal, self.runner, steps, plan_only)
+
+    def destroy(self, kind: str) -> None:
+        if kind == "microbosh":
+            manifest = self.write_manifest("microbosh")
+            restore_state(self.paths)
+            env = {"BOSH_INIT_LOG_PATH": str(self.paths.logs / "bosh-init.log")}
+            self.paths.logs.mkdir(parents=True, exist_ok=True)
+            try:
+                self.runner.run(
+                    [self.tools.bosh_init, "delete", str(manifest)],
+                    log_name="bosh-init-delete.log",
+                    cwd=self.paths.manifests,
+                    env=env,
+                )
+            finally:
+                keep_state(self.paths)
+            prefix = "microbosh."
+        else:
+            self.runner.run(self.bosh("target", self.microbosh_url()), log_name="bosh-target.log")
+            admin = self.p.secrets["microbosh"]["admin_password"]
+            self.runner.run(self.bosh("login", "admin", admin), log_name="bosh-login.log")
+            self.runner.run(self.bosh("delete", "deployment", self.p.site.name), log_name="bosh-delete.log")
+            prefix = "bosh."
+        for name in [n for n in self.journal.steps if n.startswith(prefix)]:
+            self.journal.forget(name)

@@ -46,6 +46,7 @@ def test_imported_key_pair_matches_in_every_file_format(aws, tmp_path, name):
     local = read_local_key(path)
     assert local.kind == "rsa"
     assert local.matches(imported["KeyFingerprint"])
+    assert local.public_openssh == public.decode()  # what prepare imports
     # and the created-key form equals SHA-1 of the DER PKCS#8 encoding, as AWS computes it
     import hashlib
 

@@ -38,6 +38,7 @@ class LocalKey:
     path: Path
     kind: str  # "rsa" or "ed25519"
     fingerprints: tuple[str, ...]  # every form AWS might show for this key
+    public_openssh: str = ""  # "ssh-rsa AAAA…", what ImportKeyPair takes
 
     def matches(self, aws_fingerprint: str) -> bool:
         wanted = aws_fingerprint.strip().lower().rstrip("=")
@@ -94,6 +95,26 @@ def _rsa_from_pkcs1(pkcs1: bytes) -> tuple[bytes, bytes]:
     return pkcs8, spki
 
 
+def _ssh_string(data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + data
+
+
+def _ssh_mpint(value: int) -> bytes:
+    return _ssh_string(value.to_bytes(value.bit_length() // 8 + 1, "big") if value else b"")
+
+
+def _openssh_public(blob: bytes) -> str:
+    keytype = next(_ssh_fields(blob)).decode()
+    return f"{keytype} {base64.b64encode(blob).decode()}"
+
+
+def _rsa_public(pkcs1: bytes) -> str:
+    (_, body, _), *_ = _der_items(pkcs1)
+    fields = _der_items(body)
+    n, e = (int.from_bytes(f[1], "big") for f in fields[1:3])
+    return _openssh_public(_ssh_string(b"ssh-rsa") + _ssh_mpint(e) + _ssh_mpint(n))
+
+
 def _rsa_fingerprints(pkcs1: bytes, pkcs8: bytes | None = None) -> tuple[str, ...]:
     made_pkcs8, spki = _rsa_from_pkcs1(pkcs1)
     return (
@@ -121,7 +142,7 @@ def _prefix_len(data: bytes, count: int) -> int:
     return i
 
 
-def _openssh_fingerprints(blob: bytes) -> tuple[str, tuple[str, ...]]:
+def _openssh_fingerprints(blob: bytes) -> tuple[str, tuple[str, ...], bytes]:
     magic = b"openssh-key-v1\x00"
     if not blob.startswith(magic):
         raise ValueError("not an openssh-key-v1 file")
@@ -139,7 +160,7 @@ def _openssh_fingerprints(blob: bytes) -> tuple[str, tuple[str, ...]]:
     if keytype == b"ssh-ed25519":
         raw = list(_ssh_fields(public))[1]
         spki = bytes.fromhex("302a300506032b6570032100") + raw
-        return "ed25519", (sha256, _hex_pairs(hashlib.sha256(spki).digest()))
+        return "ed25519", (sha256, _hex_pairs(hashlib.sha256(spki).digest())), public
     if keytype != b"ssh-rsa":
         raise ValueError(f"key type {keytype.decode(errors='replace')} (AWS takes RSA and ED25519)")
     # private section: checkint, checkint, then string keytype, mpint n, e, d, iqmp, p, q, comment
@@ -149,7 +170,7 @@ def _openssh_fingerprints(blob: bytes) -> tuple[str, tuple[str, ...]]:
         0x30,
         b"".join(_der_int(v) for v in (0, n_, e, d, p, q, d % (p - 1), d % (q - 1), iqmp)),
     )
-    return "rsa", (*_rsa_fingerprints(pkcs1), sha256)
+    return "rsa", (*_rsa_fingerprints(pkcs1), sha256), public
 
 
 def read_local_key(path: Path) -> LocalKey:
@@ -169,17 +190,17 @@ def read_local_key(path: Path) -> LocalKey:
     try:
         der = base64.b64decode("".join(body.split()), validate=True)
         if label == "RSA PRIVATE KEY":
-            return LocalKey(path, "rsa", _rsa_fingerprints(der))
+            return LocalKey(path, "rsa", _rsa_fingerprints(der), _rsa_public(der))
         if label == "PRIVATE KEY":
             (_, body8, _), *_ = _der_items(der)
             version, algorithm, key = _der_items(body8)[:3]
             if _RSA_OID not in algorithm[2]:
                 raise ValueError("a PKCS#8 key that is not RSA")
             pkcs8 = _der(0x30, version[2] + algorithm[2] + key[2])
-            return LocalKey(path, "rsa", _rsa_fingerprints(key[1], pkcs8))
+            return LocalKey(path, "rsa", _rsa_fingerprints(key[1], pkcs8), _rsa_public(key[1]))
         if label == "OPENSSH PRIVATE KEY":
-            kind, prints = _openssh_fingerprints(der)
-            return LocalKey(path, kind, prints)
+            kind, prints, public = _openssh_fingerprints(der)
+            return LocalKey(path, kind, prints, _openssh_public(public))
     except InputError:
         raise InputError(
             f"{path}: the private key is passphrase-protected; bosh-init needs it without a passphrase"

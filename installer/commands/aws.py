@@ -8,6 +8,7 @@ from pathlib import Path
 from bundler.clitools import print_json
 from bundler.lock import read_lock
 from installer.aws.preflight import Check, preflight
+from installer.aws.prepare import Outcome, prepare, teardown
 from installer.aws.session import clients_for, guard_logging, unguard_logging
 from installer.site import load_site
 
@@ -21,6 +22,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.add_argument("--lock", type=Path, default=None, help="bundle.lock, to check the stemcell's AMI and type")
     check.add_argument("--json", action="store_true", help="machine-readable output")
     check.set_defaults(func=run_check)
+
+    prepare = actions.add_parser(
+        "prepare", help="create what the site lacks (VPC, subnet, gateway, elastic IP, key pair, group); idempotent"
+    )
+    _site_option(prepare)
+    prepare.add_argument("--json", action="store_true", help="machine-readable output")
+    prepare.set_defaults(func=run_prepare)
+
+    teardown = actions.add_parser("teardown", help="delete exactly the resources prepare created for this site")
+    _site_option(teardown)
+    teardown.add_argument("--json", action="store_true", help="machine-readable output")
+    teardown.set_defaults(func=run_teardown)
 
 
 def _site_option(p: argparse.ArgumentParser) -> None:
@@ -58,3 +71,33 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         print(format_checks(checks))
     return 0 if ok else 1
+
+
+def _report(outcome: Outcome, as_json: bool) -> int:
+    if as_json:
+        print_json(outcome.to_json())
+    else:
+        for line in outcome.actions:
+            print(line)
+        for line in outcome.problems:
+            print(f"NOT FIXED: {line}")
+    return 1 if outcome.problems else 0
+
+
+def _run_with_site(args: argparse.Namespace, action) -> int:
+    site = load_site(args.site)
+    clients = clients_for(site)
+    guard = guard_logging(clients.secrets)
+    try:
+        outcome = action(site, clients)
+    finally:
+        unguard_logging(guard)
+    return _report(outcome, args.json)
+
+
+def run_prepare(args: argparse.Namespace) -> int:
+    return _run_with_site(args, prepare)
+
+
+def run_teardown(args: argparse.Namespace) -> int:
+    return _run_with_site(args, teardown)

@@ -1,0 +1,407 @@
+"""``prepare`` and ``teardown``: create, reuse and remove the guide's AWS resources for a site.
+
+Section 5.2 of the guide has the operator create, in the console, a VPC with one public subnet
+(internet gateway and default route), an elastic IP, a key pair and a security group with five
+rules.  ``prepare`` does the same for whatever the site file does not already name, tagging each
+resource it creates with ``bosh-offline:owner = <site name>``.  A second run finds the tagged
+resources and reuses them, and repairs what it owns (a missing rule, a missing route, a key pair
+that no longer matches the local key); resources it did not create are used as they are and their
+problems reported, never changed.  ``teardown`` deletes exactly the tagged resources, in dependency
+order, after checking that no instance still runs in them.  Both write the resulting ids into the
+site file (``network.vpc_id``, ``network.subnet_id``, ``network.security_group_id``,
+``microbosh.elastic_ip``), keeping its comments.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bundler.errors import BundleError, InputError
+from installer.aws.keys import read_local_key
+from installer.aws.preflight import REGION_RE, region_of_zone
+from installer.aws.rules import missing_rules
+from installer.aws.session import AWS_ERRORS, AwsError, Clients, error_code, error_text
+from installer.aws.sitefile import set_values
+from installer.site import Site
+
+log = logging.getLogger(__name__)
+OWNER_TAG = "bosh-offline:owner"
+
+
+@dataclass
+class Outcome:
+    """What a prepare or teardown run did, for the CLI to print."""
+
+    actions: list[str] = field(default_factory=list)  # "created vpc vpc-…", "reused …", "deleted …"
+    problems: list[str] = field(default_factory=list)  # what it could not fix (resources it does not own)
+    site_updates: dict[str, str | None] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"actions": self.actions, "problems": self.problems, "site_updates": self.site_updates}
+
+
+def _tags(site: Site, what: str) -> list[dict[str, str]]:
+    return [{"Key": OWNER_TAG, "Value": site.name}, {"Key": "Name", "Value": f"{site.name}-{what}"}]
+
+
+def _spec(site: Site, resource_type: str, what: str) -> list[dict[str, Any]]:
+    return [{"ResourceType": resource_type, "Tags": _tags(site, what)}]
+
+
+def _owner_filter(site: Site) -> dict[str, Any]:
+    return {"Name": f"tag:{OWNER_TAG}", "Values": [site.name]}
+
+
+def _owned(resource: dict[str, Any], site: Site) -> bool:
+    return any(t.get("Key") == OWNER_TAG and t.get("Value") == site.name for t in resource.get("Tags") or [])
+
+
+def _vpc_cidr(cidr: str) -> str:
+    net = ipaddress.ip_network(cidr, strict=False)
+    return str(net.supernet(new_prefix=16)) if net.prefixlen > 16 else str(net)
+
+
+def _check_names(site: Site) -> None:
+    region, zone = site.aws.region, site.aws.availability_zone
+    if region_of_zone(region):
+        raise InputError(
+            f"{site.where('aws.region')}: {region!r} is an availability zone; the region is {region_of_zone(region)!r}"
+        )
+    if not REGION_RE.match(region):
+        raise InputError(f"{site.where('aws.region')}: {region!r} is not a region name such as us-east-1")
+    if region_of_zone(zone) != region:
+        raise InputError(
+            f"{site.where('aws.availability_zone')}: {zone!r} is not a zone of {region} (such as {region}a)"
+        )
+
+
+def prepare(site: Site, clients: Clients, *, write_site: bool = True) -> Outcome:
+    """Create what the site lacks, reuse what exists; raises ``AwsError`` if AWS refuses a step."""
+    _check_names(site)
+    run = _Prepare(site, clients)
+    try:
+        run.all()
+    except AWS_ERRORS as exc:
+        raise AwsError(f"prepare stopped at '{run.step}': {error_text(exc)}") from None
+    if write_site and run.outcome.site_updates:
+        set_values(site.path, run.outcome.site_updates)
+        run.outcome.actions.append(f"wrote {', '.join(sorted(run.outcome.site_updates))} into {site.path}")
+    return run.outcome
+
+
+class _Prepare:
+    def __init__(self, site: Site, clients: Clients):
+        self.site, self.ec2 = site, clients.ec2
+        self.outcome = Outcome()
+        self.step = "start"
+        self.vpc: dict[str, Any] = {}
+        self.subnet: dict[str, Any] = {}
+
+    def note(self, text: str) -> None:
+        log.info("%s", text)
+        self.outcome.actions.append(text)
+
+    def update(self, key: str, value: str | None, current: str | None) -> None:
+        if (current or None) != (value or None):
+            self.outcome.site_updates[key] = value
+
+    def all(self) -> None:
+        for step in (self.do_vpc, self.do_subnet, self.do_gateway, self.do_elastic_ip, self.do_key_pair, self.do_group):
+            self.step = step.__name__.removeprefix("do_").replace("_", " ")
+            step()
+
+    def _find(self, call: str, key: str, *filters: dict[str, Any]) -> list[dict[str, Any]]:
+        return getattr(self.ec2, call)(Filters=[_owner_filter(self.site), *filters])[key]
+
+    def do_vpc(self) -> None:
+        net = self.site.network
+        if net.vpc_id:
+            vpcs = self._describe("describe_vpcs", "Vpcs", "VpcIds", net.vpc_id, "InvalidVpcID")
+            if not vpcs:
+                raise BundleError(
+                    f"{self.site.where('network.vpc_id')}: {net.vpc_id} does not exist; correct or empty it"
+                )
+            self.vpc = vpcs[0]
+        elif net.subnet_id:
+            subnets = self._describe("describe_subnets", "Subnets", "SubnetIds", net.subnet_id, "InvalidSubnetID")
+            if not subnets:
+                raise BundleError(
+                    f"{self.site.where('network.subnet_id')}: {net.subnet_id} does not exist; correct it, or empty "
+                    "it to have prepare create a subnet"
+                )
+            self.subnet = subnets[0]
+            self.vpc = self.ec2.describe_vpcs(VpcIds=[self.subnet["VpcId"]])["Vpcs"][0]
+        else:
+            owned = self._find("describe_vpcs", "Vpcs")
+            if owned:
+                self.vpc = owned[0]
+                self.note(f"reused vpc {self.vpc['VpcId']}")
+            else:
+                cidr = _vpc_cidr(net.cidr)
+                self.vpc = self.ec2.create_vpc(CidrBlock=cidr, TagSpecifications=_spec(self.site, "vpc", "vpc"))["Vpc"]
+                self.note(f"created vpc {self.vpc['VpcId']} ({cidr})")
+        self.update("network.vpc_id", self.vpc["VpcId"], net.vpc_id)
+
+    def _describe(self, call: str, key: str, param: str, value: str, not_found: str) -> list[dict[str, Any]]:
+        try:
+            return getattr(self.ec2, call)(**{param: [value]})[key]
+        except AWS_ERRORS as exc:
+            if error_code(exc).startswith(not_found):
+                return []
+            raise
+
+    def do_subnet(self) -> None:
+        net, vpc_id = self.site.network, self.vpc["VpcId"]
+        if not self.subnet and net.subnet_id:
+            subnets = self._describe("describe_subnets", "Subnets", "SubnetIds", net.subnet_id, "InvalidSubnetID")
+            if not subnets:
+                raise BundleError(f"{self.site.where('network.subnet_id')}: {net.subnet_id} does not exist")
+            self.subnet = subnets[0]
+        if not self.subnet:
+            owned = self._find("describe_subnets", "Subnets", {"Name": "vpc-id", "Values": [vpc_id]})
+            if owned:
+                self.subnet = owned[0]
+                self.note(f"reused subnet {self.subnet['SubnetId']}")
+            else:
+                self.subnet = self.ec2.create_subnet(
+                    VpcId=vpc_id,
+                    CidrBlock=net.cidr,
+                    AvailabilityZone=self.site.aws.availability_zone,
+                    TagSpecifications=_spec(self.site, "subnet", "subnet"),
+                )["Subnet"]
+                self.note(f"created subnet {self.subnet['SubnetId']} ({net.cidr} in {self.site.aws.availability_zone})")
+        if self.subnet["VpcId"] != vpc_id:
+            raise BundleError(
+                f"{self.site.where('network.subnet_id')}: {self.subnet['SubnetId']} is in {self.subnet['VpcId']}, "
+                f"not in network.vpc_id {vpc_id}"
+            )
+        for what, have, want in (
+            ("availability zone", self.subnet["AvailabilityZone"], self.site.aws.availability_zone),
+            ("CIDR", self.subnet["CidrBlock"], net.cidr),
+        ):
+            if have != want:
+                self.outcome.problems.append(
+                    f"subnet {self.subnet['SubnetId']} has {what} {have}, the site file says {want}"
+                    + (": prepare does not move subnets" if _owned(self.subnet, self.site) else "")
+                )
+        self.update("network.subnet_id", self.subnet["SubnetId"], net.subnet_id)
+
+    def do_gateway(self) -> None:
+        vpc_id = self.vpc["VpcId"]
+        if not _owned(self.vpc, self.site):
+            return  # routing of a VPC we did not create is the operator's
+        gateways = self._find("describe_internet_gateways", "InternetGateways")
+        igw = next(
+            (g for g in gateways if any(a.get("VpcId") == vpc_id for a in g.get("Attachments") or [])),
+            gateways[0] if gateways else None,
+        )
+        if igw is None:
+            igw = self.ec2.create_internet_gateway(TagSpecifications=_spec(self.site, "internet-gateway", "igw"))[
+                "InternetGateway"
+            ]
+            self.note(f"created internet gateway {igw['InternetGatewayId']}")
+        if not any(a.get("VpcId") == vpc_id for a in igw.get("Attachments") or []):
+            self.ec2.attach_internet_gateway(InternetGatewayId=igw["InternetGatewayId"], VpcId=vpc_id)
+            self.note(f"attached {igw['InternetGatewayId']} to {vpc_id}")
+        tables = self.ec2.describe_route_tables(
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "association.main", "Values": ["true"]}]
+        )["RouteTables"]
+        if not tables:
+            return
+        table = tables[0]
+        default = next((r for r in table.get("Routes") or [] if r.get("DestinationCidrBlock") == "0.0.0.0/0"), None)
+        args = {
+            "RouteTableId": table["RouteTableId"],
+            "DestinationCidrBlock": "0.0.0.0/0",
+            "GatewayId": igw["InternetGatewayId"],
+        }
+        if default is None:
+            self.ec2.create_route(**args)
+            self.note(f"added the default route via {igw['InternetGatewayId']} to {table['RouteTableId']}")
+        elif default.get("GatewayId") != igw["InternetGatewayId"] or default.get("State") == "blackhole":
+            self.ec2.replace_route(**args)
+            self.note(f"pointed the default route of {table['RouteTableId']} at {igw['InternetGatewayId']}")
+
+    def do_elastic_ip(self) -> None:
+        eip = self.site.microbosh.elastic_ip
+        if eip:
+            if not self._describe("describe_addresses", "Addresses", "PublicIps", eip, "InvalidAddress"):
+                raise BundleError(
+                    f"{self.site.where('microbosh.elastic_ip')}: {eip} is not allocated to this account in "
+                    f"{self.site.aws.region}; correct it, or empty it to have prepare allocate one"
+                )
+            return
+        owned = self._find("describe_addresses", "Addresses")
+        if owned:
+            address = owned[0]
+            self.note(f"reused elastic IP {address['PublicIp']}")
+        else:
+            address = self.ec2.allocate_address(Domain="vpc", TagSpecifications=_spec(self.site, "elastic-ip", "eip"))
+            self.note(f"allocated elastic IP {address['PublicIp']}")
+        self.update("microbosh.elastic_ip", address["PublicIp"], eip)
+
+    def do_key_pair(self) -> None:
+        kp = self.site.key_pair
+        pairs = self._describe("describe_key_pairs", "KeyPairs", "KeyNames", kp.name, "InvalidKeyPair")
+        pair = pairs[0] if pairs else None
+        local = read_local_key(kp.private_key) if kp.private_key.exists() else None
+        if pair and local:
+            if local.matches(pair.get("KeyFingerprint", "")):
+                return
+            if not _owned(pair, self.site):
+                self.outcome.problems.append(
+                    f"key pair {kp.name!r} does not match {kp.private_key} and was not created by prepare: "
+                    "point key_pair.private_key at its private key, or delete the key pair"
+                )
+                return
+            self.ec2.delete_key_pair(KeyName=kp.name)
+            pair = None
+            self.note(f"deleted key pair {kp.name!r}: it no longer matched {kp.private_key}")
+        if pair and not local:
+            if not _owned(pair, self.site):
+                self.outcome.problems.append(
+                    f"key pair {kp.name!r} exists but {kp.private_key} does not: AWS cannot give its private key "
+                    "back; point key_pair.private_key at it, or delete the key pair"
+                )
+                return
+            self.ec2.delete_key_pair(KeyName=kp.name)
+            self.note(f"deleted key pair {kp.name!r}: its private key {kp.private_key} is gone")
+        if local:
+            self.ec2.import_key_pair(
+                KeyName=kp.name,
+                PublicKeyMaterial=local.public_openssh.encode(),
+                TagSpecifications=_spec(self.site, "key-pair", "key"),
+            )
+            self.note(f"imported {kp.private_key} as key pair {kp.name!r}")
+            return
+        made = self.ec2.create_key_pair(KeyName=kp.name, TagSpecifications=_spec(self.site, "key-pair", "key"))
+        _write_private_key(kp.private_key, made["KeyMaterial"])
+        self.note(f"created key pair {kp.name!r}; private key written to {kp.private_key} (mode 0400)")
+
+    def do_group(self) -> None:
+        net, vpc_id = self.site.network, self.vpc["VpcId"]
+        if net.security_group_id:
+            groups = self._describe(
+                "describe_security_groups", "SecurityGroups", "GroupIds", net.security_group_id, "InvalidGroup"
+            )
+            if not groups:
+                raise BundleError(
+                    f"{self.site.where('network.security_group_id')}: {net.security_group_id} does not exist; "
+                    "correct it, or empty it to have prepare create the group"
+                )
+        else:
+            groups = self.ec2.describe_security_groups(
+                Filters=[{"Name": "group-name", "Values": [net.security_group]}, {"Name": "vpc-id", "Values": [vpc_id]}]
+            )["SecurityGroups"]
+        if groups:
+            group = groups[0]
+        else:
+            made = self.ec2.create_security_group(
+                GroupName=net.security_group,
+                Description="BOSH: SSH, bosh-init and director from the operator; all inside the group",
+                VpcId=vpc_id,
+                TagSpecifications=_spec(self.site, "security-group", "sg"),
+            )
+            group = {"GroupId": made["GroupId"], "Tags": _tags(self.site, "sg"), "IpPermissions": []}
+            self.note(f"created security group {made['GroupId']} ({net.security_group}) in {vpc_id}")
+        missing = missing_rules(group, net.operator_cidr)
+        if missing and _owned(group, self.site):
+            self.ec2.authorize_security_group_ingress(
+                GroupId=group["GroupId"],
+                IpPermissions=[r.permission(group["GroupId"], net.operator_cidr) for r in missing],
+            )
+            for rule in missing:
+                self.note(f"added rule {rule.describe(net.operator_cidr)} to {group['GroupId']}")
+        elif missing:
+            self.outcome.problems.append(
+                f"security group {group['GroupId']} was not created by prepare and lacks: "
+                + "; ".join(r.describe(net.operator_cidr) for r in missing)
+            )
+        self.update("network.security_group_id", group["GroupId"], net.security_group_id)
+
+
+def _write_private_key(path: Path, material: str) -> None:
+    if path.exists():
+        raise BundleError(f"{path} already exists; refusing to overwrite a private key")
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(material if material.endswith("\n") else material + "\n")
+    os.chmod(path, 0o400)
+
+
+def teardown(site: Site, clients: Clients, *, write_site: bool = True) -> Outcome:
+    """Delete every resource tagged as this site's, and nothing else."""
+    _check_names(site)
+    ec2, outcome, owner = clients.ec2, Outcome(), [_owner_filter(site)]
+    step = "listing"
+    try:
+        vpcs = ec2.describe_vpcs(Filters=owner)["Vpcs"]
+        subnets = ec2.describe_subnets(Filters=owner)["Subnets"]
+        vpc_ids = [v["VpcId"] for v in vpcs]
+        subnet_ids = [s["SubnetId"] for s in subnets]
+        for flt in ({"Name": "vpc-id", "Values": vpc_ids}, {"Name": "subnet-id", "Values": subnet_ids}):
+            if not flt["Values"]:
+                continue
+            running = [
+                i["InstanceId"]
+                for r in ec2.describe_instances(Filters=[flt])["Reservations"]
+                for i in r["Instances"]
+                if i.get("State", {}).get("Name") not in ("terminated", "shutting-down")
+            ]
+            if running:
+                raise BundleError(
+                    f"instances still run in the site's network ({', '.join(sorted(running))}): delete the "
+                    "deployments first (bosh-install destroy), then tear down"
+                )
+        step = "elastic IPs"
+        for address in ec2.describe_addresses(Filters=owner)["Addresses"]:
+            if address.get("AssociationId"):
+                ec2.disassociate_address(AssociationId=address["AssociationId"])
+            ec2.release_address(AllocationId=address["AllocationId"])
+            outcome.actions.append(f"released elastic IP {address['PublicIp']}")
+            if site.microbosh.elastic_ip == address["PublicIp"]:
+                outcome.site_updates["microbosh.elastic_ip"] = None
+        step = "key pairs"
+        for pair in ec2.describe_key_pairs(Filters=owner)["KeyPairs"]:
+            ec2.delete_key_pair(KeyName=pair["KeyName"])
+            outcome.actions.append(
+                f"deleted key pair {pair['KeyName']!r} (the private key file {site.key_pair.private_key} is kept)"
+            )
+        step = "security groups"
+        for group in ec2.describe_security_groups(Filters=owner)["SecurityGroups"]:
+            ec2.delete_security_group(GroupId=group["GroupId"])
+            outcome.actions.append(f"deleted security group {group['GroupId']}")
+            if site.network.security_group_id == group["GroupId"]:
+                outcome.site_updates["network.security_group_id"] = None
+        step = "subnets"
+        for subnet in subnets:
+            ec2.delete_subnet(SubnetId=subnet["SubnetId"])
+            outcome.actions.append(f"deleted subnet {subnet['SubnetId']}")
+            if site.network.subnet_id == subnet["SubnetId"]:
+                outcome.site_updates["network.subnet_id"] = None
+        step = "internet gateways"
+        for igw in ec2.describe_internet_gateways(Filters=owner)["InternetGateways"]:
+            for attachment in igw.get("Attachments") or []:
+                ec2.detach_internet_gateway(InternetGatewayId=igw["InternetGatewayId"], VpcId=attachment["VpcId"])
+            ec2.delete_internet_gateway(InternetGatewayId=igw["InternetGatewayId"])
+            outcome.actions.append(f"deleted internet gateway {igw['InternetGatewayId']}")
+        step = "VPCs"
+        for vpc in vpcs:
+            ec2.delete_vpc(VpcId=vpc["VpcId"])
+            outcome.actions.append(f"deleted vpc {vpc['VpcId']}")
+            if site.network.vpc_id == vpc["VpcId"]:
+                outcome.site_updates["network.vpc_id"] = None
+    except AWS_ERRORS as exc:
+        raise AwsError(f"teardown stopped at {step}: {error_text(exc)}") from None
+    if write_site and outcome.site_updates:
+        set_values(site.path, outcome.site_updates)
+        outcome.actions.append(f"emptied {', '.join(sorted(outcome.site_updates))} in {site.path}")
+    if not outcome.actions:
+        outcome.actions.append(f"nothing tagged {OWNER_TAG}={site.name} in {site.aws.region}")
+    return outcome

@@ -1,0 +1,96 @@
+"""``bosh-install deploy microbosh|bosh`` and ``bosh-install destroy microbosh|bosh``.
+
+Deploy renders and checks the manifests (nothing runs while the site file has a problem), runs the
+AWS preflight when ``installer.aws`` provides one, then the journaled steps of ``installer.deploy``;
+re-running resumes after the last step done.  ``--plan`` shows the steps and the commands they run
+(secrets redacted) without running anything.  Destroy asks for confirmation unless ``--yes``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bundler.clitools import print_json
+from bundler.errors import InputError
+from installer import deploy, validate
+from installer.commands.manifests import add_input_options, resolve_inputs
+from installer.runner import Runner
+
+KINDS = ("microbosh", "bosh")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("kind", choices=KINDS, help="what to deploy: microbosh (bosh-init) first, then bosh")
+    add_input_options(p)
+    p.add_argument("--bosh-init", default="bosh-init", help="the bosh-init executable (default: on PATH)")
+    p.add_argument("--bosh", default="bosh", help="the bosh v1 CLI executable (default: on PATH)")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("deploy", help="deploy MicroBOSH with bosh-init, or BOSH with MicroBOSH")
+    _common(p)
+    p.add_argument("--skip-preflight", action="store_true", help="do not run the AWS preflight checks")
+    p.add_argument("--plan", action="store_true", help="show the steps and commands, run nothing")
+    p.add_argument("--json", action="store_true", help="machine-readable step report")
+    p.set_defaults(func=run_deploy)
+    d = sub.add_parser("destroy", help="delete MicroBOSH (bosh-init delete) or the BOSH deployment")
+    _common(d)
+    d.set_defaults(func=run_destroy)
+
+
+def _prepare(args: argparse.Namespace) -> deploy.Prepared:
+    lock, paths = resolve_inputs(args)
+    uuid = deploy.recorded_uuid(paths.state_dir)
+    if args.kind == "bosh" and not uuid:
+        raise InputError(
+            f"{paths.state_dir}: MicroBOSH is not deployed from here yet; run 'bosh-install deploy microbosh'"
+        )
+    kinds = ["microbosh"] if args.kind == "microbosh" else ["microbosh", "bosh"]
+    prepared = deploy.prepare(args.site, lock, paths, kinds, uuid, args.bundle)
+    validate.raise_if_any(prepared.problems)
+    return prepared
+
+
+def _deployer(args: argparse.Namespace, prepared: deploy.Prepared) -> deploy.Deployer:
+    runner = Runner(prepared.paths.logs)
+    return deploy.Deployer(prepared, runner, deploy.Tools(args.bosh_init, args.bosh))
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    prepared = _prepare(args)
+    if not args.plan and not args.skip_preflight:
+        deploy.run_preflight(prepared.site, prepared.lock)
+    deployer = _deployer(args, prepared)
+    reports = deployer.deploy(args.kind, plan_only=args.plan)
+    if args.json:
+        print_json([r.__dict__ for r in reports])
+        return 0
+    for r in reports:
+        print(f"{r.name:24} {r.status:22} {r.describe}")
+        if r.command and (args.plan or r.status != "done"):
+            print(f"{'':24} $ {r.command}")
+    if not args.plan:
+        facts = deployer.journal.facts("microbosh.uuid")
+        if args.kind == "microbosh" and facts.get("uuid"):
+            print(f"MicroBOSH is up at {facts['url']} (director UUID {facts['uuid']})")
+            print(f"keep {prepared.paths.saved_state()}: bosh-init needs it to update or delete MicroBOSH")
+        elif args.kind == "bosh":
+            print(f"BOSH is deployed (logs: {prepared.paths.logs})")
+    return 0
+
+
+def run_destroy(args: argparse.Namespace) -> int:
+    prepared = _prepare(args)
+    what = "the MicroBOSH VM and its disk" if args.kind == "microbosh" else f"the deployment {prepared.site.name!r}"
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise InputError(f"destroy {args.kind} deletes {what}: confirm with --yes")
+        answer = input(f"Delete {what}? Type 'yes' to continue: ")
+        if answer.strip() != "yes":
+            print("nothing deleted")
+            return 1
+    _deployer(args, prepared).destroy(args.kind)
+    print(f"deleted {what}")
+    return 0
