@@ -229,3 +229,13 @@ def test_gems_resolve_command_exit_codes(server, tmp_path, capsys):
     assert _cli(server, tmp_path, "top:=> 1", "--ruby", "2.1.6") == 2
     assert "gem request top:=> 1: malformed gem requirement" in capsys.readouterr().err
     assert _cli(server, tmp_path, "top", "--ruby", "two") == 2
+
+
+def test_check_artifact_compares_only_what_the_lock_records(repo):
+    top = repo / "gems" / "top-1.0.0.gem"
+    bare = Artifact("gem", "top", "1.0.0", "http://127.0.0.1/t.gem", 1, "0" * 64, "compact-index", "gems/top-1.0.0.gem")
+    assert check_artifact(top, bare) == []
+    broken = Artifact(**{**bare.to_json(), "meta": {"dependencies": [["left", "=> 1"]]}})
+    assert check_artifact(top, broken) == [
+        "gems/top-1.0.0.gem: the lock's meta for this gem is malformed: malformed gem requirement '=> 1' (in '=> 1')"
+    ]

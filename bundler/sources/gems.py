@@ -568,10 +568,30 @@ def check_artifact(path: Path, artifact: Artifact) -> list[str]:
         problems.append(f"{where}: name is {meta.name!r}, the lock says {artifact.name!r}")
     if meta.version != str(Version(artifact.version)):
         problems.append(f"{where}: version is {meta.version}, the lock says {artifact.version}")
-    platform = artifact.meta.get("platform", "ruby")
-    if meta.platform != platform:
+    # the lock's meta is compared where it says something (our resolver always writes all three;
+    # a lock written by hand or another tool may carry only name and version)
+    platform = artifact.meta.get("platform")
+    if platform is not None and meta.platform != platform:
         problems.append(f"{where}: platform is {meta.platform}, the lock says {platform}")
-    locked = {n: _constraint_set(Requirement.parse(r)) for n, r in artifact.meta.get("dependencies", [])}
+    try:
+        if "dependencies" in artifact.meta:
+            problems += _dependency_problems(where, artifact.meta["dependencies"], meta)
+        if "required_ruby_version" in artifact.meta:
+            want_ruby = _constraint_set(Requirement.parse(artifact.meta["required_ruby_version"]))
+        else:
+            want_ruby = None
+    except (InputError, TypeError, ValueError) as exc:
+        return [*problems, f"{artifact.path}: the lock's meta for this gem is malformed: {exc}"]
+    if want_ruby is not None:
+        have_ruby = _constraint_set(meta.required_ruby_version)
+        if want_ruby != have_ruby:
+            problems.append(f"{where}: required_ruby_version is {_show(have_ruby)}, the lock says {_show(want_ruby)}")
+    return problems
+
+
+def _dependency_problems(where: str, locked_deps: list, meta: GemMetadata) -> list[str]:
+    problems = []
+    locked = {n: _constraint_set(Requirement.parse(r)) for n, r in locked_deps}
     actual = {n: _constraint_set(r) for n, r in meta.dependencies}
     for name in sorted(set(locked) | set(actual)):
         if name not in actual:
@@ -582,10 +602,6 @@ def check_artifact(path: Path, artifact: Artifact) -> list[str]:
             problems.append(
                 f"{where}: requires {name} {_show(actual[name])}, the lock says {name} {_show(locked[name])}"
             )
-    want_ruby = _constraint_set(Requirement.parse(artifact.meta.get("required_ruby_version", ">= 0")))
-    have_ruby = _constraint_set(meta.required_ruby_version)
-    if want_ruby != have_ruby:
-        problems.append(f"{where}: required_ruby_version is {_show(have_ruby)}, the lock says {_show(want_ruby)}")
     return problems
 
 
