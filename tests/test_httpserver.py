@@ -18,6 +18,7 @@ def test_serves_ranges_and_counts_bytes(tmp_path):
         srv.faults["/f.bin"] = {"ignore_range": True}
         r = requests.get(srv.url("/f.bin"), headers={"Range": "bytes=4-"}, timeout=5)
         assert (r.status_code, r.content) == (200, b"0123456789")
+        srv.wait_idle()
         assert srv.bytes_sent["/f.bin"] == 10 + 6 + 10
 
 
@@ -33,4 +34,5 @@ def test_drop_after_cuts_the_body_short(tmp_path):
         head, _, body = raw.partition(b"\r\n\r\n")
         assert b"Content-Length: 100000" in head
         assert len(body) == 1000
+        srv.wait_idle()
         assert srv.bytes_sent["/f.bin"] == 1000

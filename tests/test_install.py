@@ -33,7 +33,8 @@ def host_bundle(tmp_path, monkeypatch):
     lib = make_gem(src, "tinylib", "1.2.0")
     app = make_gem(src, "tinyapp", "0.3.0", deps=(("tinylib", "~> 1.2"),))
     files.add("gem", "tinylib", "1.2.0", f"gems/{lib.name}", lib)
-    files.add("gem", "tinyapp", "0.3.0", f"gems/{app.name}", app)
+    deps = {"dependencies": [["tinylib", "~> 1.2"]]}  # as the gem resolver records it; verify checks it
+    files.add("gem", "tinyapp", "0.3.0", f"gems/{app.name}", app, meta=deps)
     prefix = tmp_path / "prefix"
     files.sections = {
         "debs": {"install_order": [f"debs/{a.name}", f"debs/{b.name}"]},

@@ -37,6 +37,7 @@ class LoopbackServer:
         self.requests: Counter[str] = Counter()
         self.bytes_sent: Counter[str] = Counter()
         self.ranges: list[tuple[str, str]] = []  # (path, Range header) for every ranged request
+        self.active = 0  # requests being answered (their bytes are counted when they end)
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
@@ -56,6 +57,13 @@ class LoopbackServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wait until every response has ended, so ``bytes_sent`` is final (a client can finish
+        reading before the server thread has counted)."""
+        deadline = time.monotonic() + timeout
+        while self.active and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def close(self) -> None:
         self._httpd.shutdown()
@@ -88,6 +96,15 @@ class LoopbackServer:
                 self._serve(head=False)
 
             def _serve(self, head: bool) -> None:
+                with server._lock:
+                    server.active += 1
+                try:
+                    self._answer(head)
+                finally:
+                    with server._lock:
+                        server.active -= 1
+
+            def _answer(self, head: bool) -> None:
                 path = self.path
                 fault = server.faults.get(path, {})
                 with server._lock:

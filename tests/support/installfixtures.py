@@ -161,9 +161,12 @@ class BundleFiles:
     items: list[tuple[str, str, str, str, Path]] = field(default_factory=list)
     sections: dict = field(default_factory=dict)
     target: dict = field(default_factory=lambda: dict(TARGET))
+    metas: dict[str, dict] = field(default_factory=dict)  # payload path -> Artifact.meta
 
-    def add(self, kind: str, name: str, version: str, path: str, file: Path) -> None:
+    def add(self, kind: str, name: str, version: str, path: str, file: Path, meta: dict | None = None) -> None:
         self.items.append((kind, name, version, path, file))
+        if meta:
+            self.metas[path] = meta
 
 
 def write_bundle(files: BundleFiles, out: Path, spec_name: str = "test") -> Lock:
@@ -173,7 +176,8 @@ def write_bundle(files: BundleFiles, out: Path, spec_name: str = "test") -> Lock
     for kind, name, version, path, file in files.items:
         data = file.read_bytes()
         sha = hashlib.sha256(data).hexdigest()
-        artifacts.append(Artifact(kind, name, version, f"file://{file}", len(data), sha, "pinned", path))
+        meta = files.metas.get(path, {})
+        artifacts.append(Artifact(kind, name, version, f"file://{file}", len(data), sha, "pinned", path, meta))
     lock = Lock(spec_name, files.target, tuple(sorted(artifacts, key=lambda a: a.key)), files.sections)
     with py7zr.SevenZipFile(out / "payload.7z", "w", filters=[{"id": py7zr.FILTER_COPY}]) as archive:
         for _kind, _name, _version, path, file in sorted(files.items, key=lambda i: i[3]):

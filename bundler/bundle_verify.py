@@ -1,0 +1,245 @@
+"""Verifying a bundle directory, the same code for ``bosh-bundle verify`` and ``bosh-install verify``.
+
+Three layers, each reporting every problem it finds (a ``Report``), each naming the file, volume or
+artifact concerned:
+
+1. ``SHA256SUMS``: every listed file is present and hashes right (files hashed in parallel); no file
+   is there that it does not list; payload volumes are numbered without gaps and together hold the
+   number of bytes the 7z signature header announces (so a truncated or missing volume is named).
+2. The payload against ``bundle.lock``: the member list matches the lock exactly (no extra,
+   missing, unsafe or wrongly sized member), and every member's sha256 equals the lock's.  Members
+   are hashed straight from the volumes in parallel (unencrypted COPY payloads) or streamed through
+   py7zr; nothing is extracted to disk for this.
+3. Content checks (``bundler.contentcheck``): artifacts that describe themselves (gems, releases,
+   stemcells) are extracted into a temporary directory and their self-description compared with
+   the lock.
+
+``verify_members`` is also used by ``bosh-bundle build`` to check the payload it just wrote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bundler.archive import PAYLOAD, Member, Payload, find_volumes, volume_name
+from bundler.contentcheck import _checker, check_contents
+from bundler.errors import InputError, IntegrityError
+from bundler.extract import describe, member_problems, write_members
+from bundler.lock import Lock, parse_lock
+from bundler.sums import SUMS, bundle_files, hash_files, parse_sums
+
+LOCK = "bundle.lock"
+_SIGNATURE = b"7z\xbc\xaf\x27\x1c"
+
+
+@dataclass
+class Report:
+    bundle: str
+    problems: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+    files_checked: int = 0
+    members_checked: int = 0
+    contents_checked: int = 0
+    encrypted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "ok": self.ok}
+
+
+def expected_payload_size(first_volume: Path) -> int | None:
+    """Total bytes of the 7z archive according to its signature header (None if unreadable)."""
+    try:
+        with open(first_volume, "rb") as f:
+            head = f.read(32)
+    except OSError:
+        return None
+    if len(head) < 32 or head[:6] != _SIGNATURE:
+        return None
+    next_offset, next_size = struct.unpack("<QQ", head[12:28])
+    return 32 + next_offset + next_size
+
+
+def _check_sums(bundle: Path, report: Report, jobs: int | None) -> dict[str, bool]:
+    """Layer 1; returns name -> hash matched, for files that SHA256SUMS lists and that exist."""
+    sums_path = bundle / SUMS
+    present = bundle_files(bundle)
+    if not sums_path.is_file():
+        report.problems.append(f"{SUMS} is missing: the bundle's files cannot be checked")
+        listed: dict[str, str] = {}
+    else:
+        listed, bad_lines = parse_sums(sums_path.read_text(encoding="utf-8", errors="replace"))
+        report.problems.extend(bad_lines)
+    for name in present:
+        if name not in listed and sums_path.is_file():
+            report.problems.append(f"{name}: stray file, not listed in {SUMS} (remove it, or rebuild the bundle)")
+    for name in sorted(listed):
+        if not (bundle / name).is_file():
+            report.problems.append(f"{name} is missing (listed in {SUMS})")
+    to_hash = [bundle / n for n in listed if (bundle / n).is_file()]
+    digests = hash_files(to_hash, jobs)
+    matched = {}
+    for path, digest in digests.items():
+        name = path.relative_to(bundle).as_posix()
+        matched[name] = digest == listed[name]
+        if not matched[name]:
+            what = "volume" if name.startswith(PAYLOAD) else "file"
+            report.problems.append(
+                f"{name}: {what} is damaged or altered (sha256 {digest}, {SUMS} says {listed[name]})"
+            )
+    report.files_checked = len(digests)
+    return matched
+
+
+def _check_volumes(bundle: Path, report: Report) -> list[Path]:
+    """Numbering and total size of the payload volumes; returns them if the payload is complete."""
+    volumes = find_volumes(bundle)
+    report.volumes = [v.name for v in volumes]
+    if not volumes:
+        report.problems.append(f"no payload: neither {PAYLOAD} nor {volume_name(1)} is there")
+        return []
+    complete = True
+    if volumes[0].name != PAYLOAD:
+        numbers = [int(v.name.rsplit(".", 1)[1]) for v in volumes]
+        for n in range(1, numbers[-1] + 1):
+            if n not in numbers:
+                report.problems.append(f"{volume_name(n)} is missing: the payload volumes go up to {volumes[-1].name}")
+                complete = False
+        sizes = [v.stat().st_size for v in volumes]
+        for v, size in zip(volumes[1:-1], sizes[1:-1], strict=True):
+            if size != sizes[0]:
+                report.problems.append(f"{v.name} has {size} bytes where every volume but the last has {sizes[0]}")
+                complete = False
+    expected = expected_payload_size(volumes[0])
+    held = sum(v.stat().st_size for v in volumes)
+    if expected is None:
+        report.problems.append(f"{volumes[0].name}: does not start with a 7z signature header")
+        return []
+    if held < expected and complete:
+        report.problems.append(
+            f"{volumes[-1].name} is truncated or later volumes are missing: the payload needs {expected} bytes,"
+            f" the volumes hold {held}"
+        )
+        complete = False
+    elif held > expected:
+        report.problems.append(f"{volumes[-1].name}: {held - expected} bytes after the end of the 7z archive")
+    return volumes if complete else []
+
+
+def verify_members(payload: Payload, lock: Lock, jobs: int | None = None) -> tuple[list[str], int]:
+    """Layer 2: the member list against the lock, then every member's sha256; (problems, members hashed)."""
+    problems = member_problems(payload.members, lock)
+    wanted = {a.path: a for a in lock.artifacts}
+    members = {m.name: m for m in payload.members if m.type == "file" and m.name in wanted}
+    digests: dict[str, str] = {}
+    if payload.direct:
+
+        def one(member: Member) -> tuple[str, str]:
+            h = hashlib.sha256()
+            for block in payload.iter_member(member):
+                h.update(block)
+            return member.name, h.hexdigest()
+
+        # Large members first so the pool drains evenly.
+        order = sorted(members.values(), key=lambda m: -m.size)
+        try:
+            with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1, thread_name_prefix="verify") as pool:
+                digests = dict(pool.map(one, order))
+        except IntegrityError as exc:
+            return [*problems, str(exc)], 0
+    else:
+        hashers: dict[str, hashlib._Hash] = {}
+
+        def on_data(name: str, block: bytes) -> None:
+            hashers.setdefault(name, hashlib.sha256()).update(block)
+
+        try:
+            payload.stream(on_data, names=sorted(members))
+        except IntegrityError as exc:
+            return [*problems, str(exc)], 0
+        digests = {name: hashers.get(name, hashlib.sha256()).hexdigest() for name in members}
+    for name, digest in sorted(digests.items()):
+        artifact = wanted[name]
+        if digest != artifact.sha256 and members[name].size == artifact.size:
+            problems.append(
+                f"{describe(artifact)}: payload member {name} has sha256 {digest}, bundle.lock says {artifact.sha256}"
+            )
+    return problems, len(digests)
+
+
+def check_payload_contents(payload: Payload, lock: Lock, jobs: int | None = None) -> tuple[list[str], int]:
+    """Layer 3: run the content checkers on the artifacts that have one (extracted to a temp dir)."""
+    checked = [a for a in lock.artifacts if _checker(a.kind) is not None]
+    if not checked:
+        return [], 0
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="bosh-bundle-verify.") as tmp:
+        root = Path(tmp)
+        write_members(payload, checked, root, jobs)
+        for a in checked:
+            problems.extend(check_contents(root.joinpath(*a.path.split("/")), a))
+    return problems, len(checked)
+
+
+def verify_bundle(
+    bundle_dir: Path | str, jobs: int | None = None, password: str | None = None, contents: bool = True
+) -> Report:
+    """Check a bundle directory; ``Report.problems`` lists everything wrong (empty when all is right).
+
+    Raises ``InputError`` only when the directory does not exist or the payload is encrypted and no
+    password was given.
+    """
+    bundle = Path(bundle_dir)
+    if not bundle.is_dir():
+        raise InputError(f"{bundle}: no such bundle directory")
+    report = Report(str(bundle))
+    matched = _check_sums(bundle, report, jobs)
+    volumes = _check_volumes(bundle, report)
+
+    lock: Lock | None = None
+    if (bundle / LOCK).is_file():
+        if matched.get(LOCK) is False:
+            report.problems.append(f"{LOCK} does not match {SUMS}: the lock was edited after the bundle was built")
+        try:
+            lock = parse_lock((bundle / LOCK).read_text(encoding="utf-8"), str(bundle / LOCK))
+        except InputError as exc:
+            report.problems.append(str(exc))
+    elif LOCK not in matched:
+        report.problems.append(f"{LOCK} is missing")
+
+    if not volumes or lock is None:
+        return report
+    try:
+        with Payload(volumes, password=password) as payload:
+            report.encrypted = not payload.direct and payload.password is not None
+            problems, report.members_checked = verify_members(payload, lock, jobs)
+            report.problems.extend(problems)
+            if contents and not problems:
+                problems, report.contents_checked = check_payload_contents(payload, lock, jobs)
+                report.problems.extend(problems)
+    except IntegrityError as exc:
+        report.problems.append(str(exc))
+    return report
+
+
+def render(report: Report) -> str:
+    """The human-readable verdict: every problem on its own line, then a summary line."""
+    lines = [f"  - {p}" for p in report.problems]
+    vols = f"{len(report.volumes)} volume{'s' if len(report.volumes) != 1 else ''}"
+    summary = (
+        f"{report.files_checked} files, {vols}, {report.members_checked} payload members,"
+        f" {report.contents_checked} content checks"
+    )
+    if report.ok:
+        return f"{report.bundle}: OK ({summary})"
+    head = f"{report.bundle}: {len(report.problems)} problem{'s' if len(report.problems) != 1 else ''}"
+    return "\n".join([f"{head} ({summary}):", *lines])

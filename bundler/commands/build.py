@@ -1,0 +1,81 @@
+"""``bosh-bundle build``: download the lock's artifacts and pack the bundle directory."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bundler.archive import parse_size
+from bundler.bundle_build import build_bundle
+from bundler.cache import default_cache_dir
+from bundler.clitools import add_mirror_option
+from bundler.fetch import FetchOptions
+from bundler.http import Http, new_session
+from bundler.lock import read_lock
+from bundler.password import ENV, read_password
+from bundler.progress import TermProgress
+from bundler.spec import load_spec
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("build", help="download the locked artifacts and write the bundle directory")
+    p.add_argument("--lock", type=Path, default=Path("bundle.lock"), help="lock file (default: bundle.lock)")
+    p.add_argument("--out", type=Path, required=True, help="bundle directory to create (must not exist or be empty)")
+    p.add_argument(
+        "--volume-size",
+        default=None,
+        metavar="SIZE",
+        help="split the payload into volumes of SIZE (4g for FAT32 media, 700m for CDs)",
+    )
+    p.add_argument(
+        "--encrypt",
+        action="store_true",
+        help=f"encrypt the payload (AES-256, names too); password from ${ENV} or a prompt",
+    )
+    p.add_argument("--jobs", type=int, default=6, help="parallel downloads (default: 6)")
+    p.add_argument("--cache", type=Path, default=None, help="download cache (default: ~/.cache/bosh-bundle)")
+    p.add_argument("--spec", type=Path, default=None, help="spec whose 'mirrors' apply to the downloads")
+    p.add_argument("--stall-timeout", type=float, default=30.0, help=argparse.SUPPRESS)
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    add_mirror_option(p)
+    p.set_defaults(func=run)
+
+
+def _mirrors(args: argparse.Namespace) -> list[tuple[str, str]]:
+    merged: dict[str, str] = {}
+    if args.spec is not None:
+        merged.update(load_spec(args.spec).mirrors)
+    merged.update(args.mirror)
+    return sorted(merged.items(), key=lambda m: (-len(m[0]), m[0]))
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        raise SystemExit("bosh-bundle build: error: --jobs must be at least 1")
+    volume_size = parse_size(args.volume_size) if args.volume_size else None
+    read_lock(args.lock)  # a bad lock is an input error before anything else happens
+    password = read_password(confirm=True) if args.encrypt else None
+    http = Http(mirrors=_mirrors(args), session=new_session(pool_size=max(8, args.jobs)))
+    options = FetchOptions(jobs=args.jobs, stall_timeout=args.stall_timeout)
+    progress = TermProgress(quiet=args.quiet)
+    try:
+        result = build_bundle(
+            args.lock,
+            args.out,
+            cache=args.cache or default_cache_dir(),
+            http=http,
+            options=options,
+            progress=progress,
+            volume_size=volume_size,
+            password=password,
+        )
+    finally:
+        progress.close()
+    if not args.quiet:
+        vols = ", ".join(result.volumes)
+        print(
+            f"{result.out}: {result.artifacts} artifacts ({len(result.fetched.downloaded)} downloaded,"
+            f" {len(result.fetched.cached)} from cache), payload {result.payload_bytes / 1e6:.1f} MB in {vols}"
+            + (" (encrypted)" if password else "")
+        )
+    return 0
