@@ -245,8 +245,12 @@ class _Preflight:
 
     def check_credentials(self) -> None:
         field = "aws.access_key_id" if self.site.aws.access_key_id else "aws.profile"
+        region = self.site.aws.region
+        # STS answers in every region: with an AZ or a typo in aws.region, ask the zone's region (or
+        # us-east-1) so that the region check, not a DNS failure here, explains the problem
+        sts_region = region if REGION_RE.match(region) else (region_of_zone(region) or "us-east-1")
         try:
-            ident = self.clients.sts.get_caller_identity()
+            ident = self.clients.client("sts", sts_region).get_caller_identity()
         except AWS_ERRORS as exc:
             self.add(
                 "credentials",
