@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 
@@ -122,3 +123,11 @@ def test_unreachable_endpoint_fails_credentials_once_and_skips_the_rest(handmade
     assert lines["subnet"] == "skip" and lines["security_group"] == "skip"
     assert lines["addresses"] == "pass"  # local checks still run
     assert SITE_SECRET not in out and SITE_KEY_ID not in out
+
+
+def test_preflight_called_like_deploy_keeps_keys_out_of_debug_logs(aws, handmade, caplog):
+    caplog.set_level(logging.DEBUG)
+    checks = preflight(load_site(handmade["site"]), read_lock(handmade["lock"]))
+    assert all(c.ok for c in checks)
+    assert "AWS: region us-east-1" in caplog.text
+    assert SITE_KEY_ID not in caplog.text and SITE_SECRET not in caplog.text
