@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 PAYLOAD = "payload.7z"
 CHUNK = 1024 * 1024
 FAT32_MAX = 2**32 - 1
+PASSWORD_ENV = "BOSH_BUNDLE_PASSWORD"  # also bundler.password.ENV
 _COPY = b"\x00"
 _VOLUME = re.compile(r"^payload\.7z\.(\d{3,})$")
 
@@ -270,13 +271,21 @@ class Payload:
     """An open payload: its members, and two ways to read them (direct offsets or py7zr streaming)."""
 
     def __init__(self, volumes: Sequence[Path], password: str | None = None) -> None:
+        """Open the payload; an encrypted one needs ``password`` (default: ``$BOSH_BUNDLE_PASSWORD``)."""
         if not volumes:
             raise IntegrityError("the bundle has no payload (payload.7z or payload.7z.001…)")
         self.volumes = list(volumes)
         self.reader = VolumeReader(volumes)
         self.password = password
         try:
-            self.archive = py7zr.SevenZipFile(self.reader, "r", password=password)
+            try:
+                self.archive = py7zr.SevenZipFile(self.reader, "r", password=password)
+            except py7zr.exceptions.PasswordRequired:
+                if password is not None or not os.environ.get(PASSWORD_ENV):
+                    raise
+                self.password = password = os.environ[PASSWORD_ENV]
+                self.reader.seek(0)
+                self.archive = py7zr.SevenZipFile(self.reader, "r", password=password)
         except py7zr.exceptions.PasswordRequired:
             self.reader.close()
             raise InputError(
@@ -345,6 +354,8 @@ class Payload:
 
     def iter_member(self, member: Member, chunk: int = CHUNK) -> Iterator[bytes]:
         """The bytes of a directly addressable member, read from the volumes (thread-safe)."""
+        if member.size == 0:
+            return
         if member.offset is None:
             raise ValueError(f"{member.name} is not directly addressable")
         pos, end = member.offset, member.offset + member.size

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import re
 import shutil
 from collections.abc import Callable, Sequence
@@ -172,7 +173,10 @@ def run_steps(journal: Journal, runner: Runner, steps: Sequence[Step], plan_only
 
 
 def run_preflight(site: Site, lock: Lock) -> bool:
-    """Run ``installer.aws.preflight(site, lock)`` when that module provides it; False if absent."""
+    """Run ``installer.aws.preflight(site, lock)`` when that module provides it; False if absent.
+
+    The preflight returns checks with ``ok``, ``detail``, ``fix`` and ``field``; any failed one
+    stops the deploy (exit 1) with all of them listed."""
     try:
         module = importlib.import_module("installer.aws")
     except ModuleNotFoundError as exc:
@@ -182,7 +186,17 @@ def run_preflight(site: Site, lock: Lock) -> bool:
     check = getattr(module, "preflight", None)
     if check is None:
         return False
-    check(site, lock)
+    results = check(site, lock) or []
+    failed = [c for c in results if not getattr(c, "ok", True)]
+    if failed:
+        lines = []
+        for c in failed:
+            where = getattr(c, "field", "") or getattr(c, "name", "")
+            fix = getattr(c, "fix", "")
+            lines.append(f"{where}: {getattr(c, 'detail', c)}" + (f" ({fix})" if fix else ""))
+        raise BundleError(
+            f"AWS preflight failed ({len(failed)} checks); fix these or pass --skip-preflight:\n  " + "\n  ".join(lines)
+        )
     return True
 
 
@@ -269,6 +283,17 @@ class Deployer:
         code = self.runner.run(argv, log_name=log_name, on_line=lines.append, check=check)
         return code, "\n".join(lines)
 
+    def scrub_file(self, path: Path) -> None:
+        """bosh-init writes its own log (BOSH_INIT_LOG_PATH), mbus URLs and all: redact it in place."""
+        if not path.exists():
+            return
+        text = path.read_text(encoding="utf-8", errors="replace")
+        clean = self.runner.scrub(text)
+        if clean != text:
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(clean, encoding="utf-8")
+            os.replace(tmp, path)
+
     def microbosh_url(self) -> str:
         mb = self.p.site.microbosh
         return f"https://{mb.elastic_ip or mb.static_ip}:{DIRECTOR_PORT}"
@@ -308,6 +333,7 @@ class Deployer:
                 self.runner.run(deploy_argv, log_name="bosh-init-deploy.log", cwd=self.paths.manifests, env=env)
             finally:
                 keep_state(self.paths)
+                self.scrub_file(self.paths.logs / "bosh-init.log")
             return {"state": str(self.paths.saved_state())}
 
         def uuid() -> dict[str, Any]:
@@ -449,6 +475,11 @@ class Deployer:
         return run_steps(self.journal, self.runner, steps, plan_only)
 
     def destroy(self, kind: str) -> None:
+        if kind == "microbosh" and self.journal.steps.get("bosh.deploy") is not None:
+            raise InputError(
+                "BOSH is still deployed by this MicroBOSH; its VMs would be left running: "
+                "run 'bosh-install destroy bosh' first"
+            )
         if kind == "microbosh":
             manifest = self.write_manifest("microbosh")
             restore_state(self.paths)
@@ -463,6 +494,7 @@ class Deployer:
                 )
             finally:
                 keep_state(self.paths)
+                self.scrub_file(self.paths.logs / "bosh-init.log")
             prefix = "microbosh."
         else:
             self.runner.run(self.bosh("target", self.microbosh_url()), log_name="bosh-target.log")

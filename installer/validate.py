@@ -139,6 +139,14 @@ def _check_aws(site: Site, lock: Lock | None, out: _Collector) -> None:
         aws_credentials(site)
     except InputError as exc:
         out.add("aws.profile", str(exc).split(": ", 2)[-1])
+    if site.aws.secret_access_key:
+        mode = stat.S_IMODE(site.path.stat().st_mode)
+        if mode & 0o077:
+            out.add(
+                "aws.secret_access_key",
+                f"{site.path} holds an AWS secret key but has mode {mode:04o}: run chmod 600 {site.path}, "
+                "or use aws.profile instead",
+            )
 
 
 def _check_network(site: Site, out: _Collector) -> ipaddress.IPv4Network | None:

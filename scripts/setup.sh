@@ -10,4 +10,4 @@ apt-get install -y -qq --no-install-recommends \
     gpg gpgv gpg-agent reprepro apt-utils debian-archive-keyring \
     debootstrap ruby ruby-dev build-essential curl xz-utils ca-certificates \
     >/dev/null
-python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+python3 -m pip install -q --disable-pip-version-check -e '.[test,fast]'

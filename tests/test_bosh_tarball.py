@@ -152,3 +152,17 @@ def test_region_problem_explains_an_availability_zone(tmp_path, region, ok):
     assert (problem is None) == ok
     if region == "us-east-1a":
         assert "looks like an availability zone; the region is 'us-east-1'" in problem
+
+
+def test_a_multi_member_gzip_stemcell_is_read_to_its_end(tmp_path):
+    built = bf.write_big_stemcell(tmp_path, 4 * 1024 * 1024, block=1024 * 1024)
+    found = inspect_tarball(built.path, digests=("sha256",))
+    assert (found.kind, found.variant, found.problems) == ("stemcell", "regular", [])
+    assert found.scan.members["image"].size == 4 * 1024 * 1024
+    assert found.scan.digests["sha256"] == hashlib.sha256(built.path.read_bytes()).hexdigest()
+
+
+def test_an_empty_file_is_named_as_such(tmp_path):
+    path = tmp_path / "empty.tgz"
+    path.write_bytes(b"")
+    assert inspect_tarball(path).problems == ["the tarball is empty"]

@@ -80,7 +80,8 @@ def test_deploy_microbosh_then_bosh_with_the_stand_ins(env, tmp_path, capsys):
     state = json.loads((env.state / "microbosh-state.json").read_text())  # kept in the state dir
     assert state["current_vm_cid"].startswith("i-") and state["installation_id"]
     assert (env.state / "deploy" / "microbosh-state.json").exists()  # and beside the manifest
-    assert "Started validating" in (env.state / "logs" / "bosh-init.log").read_text()  # BOSH_INIT_LOG_PATH
+    bosh_init_log = (env.state / "logs" / "bosh-init.log").read_text()  # BOSH_INIT_LOG_PATH
+    assert "Started validating" in bosh_init_log and "https://mbus:<redacted>@52.99.9.99:6868" in bosh_init_log
     assert Journal.open(env.state).facts("microbosh.uuid")["uuid"] == director["uuid"]
 
     assert deploy(env, "bosh") == 0, capsys.readouterr()
@@ -198,12 +199,26 @@ def test_preflight_hook_runs_unless_skipped(env, monkeypatch):
     assert len(calls) == 1
 
 
+def test_failed_preflight_stops_the_deploy(env, monkeypatch, capsys):
+    failed = types.SimpleNamespace(ok=False, name="security_group", detail="port 6868 is closed", fix="open it",
+                                   field="site.yml:14: network.security_group")  # fmt: skip
+    fake = types.ModuleType("installer.aws")
+    fake.preflight = lambda site, lock: [types.SimpleNamespace(ok=True), failed]
+    monkeypatch.setitem(sys.modules, "installer.aws", fake)
+    assert main(["deploy", "microbosh", *_args(env)]) == 1
+    err = capsys.readouterr().err
+    assert "network.security_group: port 6868 is closed (open it)" in err and "--skip-preflight" in err
+    assert not (env.state / "journal.json").exists()
+
+
 def test_destroy_asks_then_deletes(env, tmp_path, monkeypatch, capsys):
     assert deploy(env, "microbosh") == 0
     assert deploy(env, "bosh") == 0
     monkeypatch.setattr(sys, "stdin", types.SimpleNamespace(isatty=lambda: False))
     assert main(["destroy", "bosh", *_args(env)]) == 2
     assert "--yes" in capsys.readouterr().err
+    assert main(["destroy", "microbosh", *_args(env, "--yes")]) == 2  # BOSH first
+    assert "destroy bosh' first" in capsys.readouterr().err
     assert main(["destroy", "bosh", *_args(env, "--yes")]) == 0
     assert _director(tmp_path).get("deployments") == {}
     assert main(["destroy", "microbosh", *_args(env, "--yes")]) == 0

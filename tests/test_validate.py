@@ -134,6 +134,13 @@ def test_private_key_mode(tmp_path, mode, words):
         assert len(problems) == 1 and "key_pair.private_key" in problems[0] and words in problems[0]
 
 
+def test_site_file_with_a_secret_key_must_be_private(tmp_path):
+    fx = make_fixture(tmp_path)
+    fx.site_path.chmod(0o644)
+    problems = deploy.prepare(fx.site_path, fx.lock_path, deploy.Paths(tmp_path / "s", fx.payload)).problems
+    assert len(problems) == 1 and "aws.secret_access_key: " in problems[0] and "chmod 600" in problems[0]
+
+
 def test_private_key_that_is_not_a_key(tmp_path):
     fx = make_fixture(tmp_path)
     fx.key_path.chmod(0o600)
@@ -245,3 +252,15 @@ def test_v1_rules(tmp_path):
         "jobs[3].networks[0].static_ips[0]",
         "networks[1].subnets[0].static",
     } <= found
+
+
+def test_the_documented_example_site_loads(tmp_path, monkeypatch):
+    """manifests/site.example.yml documents every field; it must stay loadable by the site loader."""
+    from pathlib import Path
+
+    from installer.site import load_site
+
+    example = Path(__file__).resolve().parent.parent / "manifests" / "site.example.yml"
+    site = load_site(example)
+    assert site.bosh.static_ips[0] == "10.0.0.10" and len(site.bosh.static_ips) == 7
+    assert site.network.gateway == "10.0.0.1" and site.network.dns == ("10.0.0.2",)

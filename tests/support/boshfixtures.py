@@ -18,6 +18,7 @@ sha1 values published for the real ones, so the demo spec pins the fixtures' own
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
 import io
 import json
@@ -446,48 +447,56 @@ def write_demo_spec(
     return dest
 
 
-def write_big_stemcell(dest: Path, size: int, *, level: int = 1, block: int = 64 * 1024 * 1024) -> BuiltStemcell:
-    """A heavy stemcell whose ``image`` has ``size`` bytes of incompressible data (for benchmarks),
-    written streaming; the image's sha1 is computed on the way and written into stemcell.MF."""
-    noise = os.urandom(min(block, size))
+def write_big_stemcell(dest: Path, size: int, *, block: int = 64 * 1024 * 1024, level: int = 6) -> BuiltStemcell:
+    """A heavy stemcell whose ``image`` holds ``size`` bytes of incompressible data, for benchmarks.
+
+    Written at disk speed: the image is one random block repeated, and the gzip stream is a series
+    of gzip members (valid gzip, as ``gunzip`` and our reader accept), the block's member
+    compressed once at ``level`` and written ``size // block`` times.  ``size`` must be a multiple
+    of ``block`` (itself a multiple of 512, so the tar needs no padding after the image)."""
+    if size % block or block % 512:
+        raise ValueError("size must be a multiple of block, block a multiple of 512")
+    noise = os.urandom(block)
     h = hashlib.sha1()
-    left = size
-    while left:
-        piece = noise[: min(left, len(noise))]
-        h.update(piece)
-        left -= len(piece)
-
-    class _Noise(io.RawIOBase):
-        def __init__(self) -> None:
-            self.left = size
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, b) -> int:  # type: ignore[no-untyped-def]
-            n = min(len(b), self.left, len(noise))
-            off = (size - self.left) % len(noise)
-            n = min(n, len(noise) - off)
-            b[:n] = noise[off : off + n]
-            self.left -= n
-            return n
-
+    for _ in range(size // block):
+        h.update(noise)
     manifest = {
         "name": PV,
         "version": "3147",
         "bosh_protocol": "1",
         "sha1": h.hexdigest(),
         "operating_system": "ubuntu-trusty",
-        "cloud_properties": {"name": PV, "version": "3147", "infrastructure": "aws"},
+        "cloud_properties": {"name": PV, "version": "3147", "infrastructure": "aws", "disk": 3072},
     }
-    dest.mkdir(parents=True, exist_ok=True)
-    path = dest / stemcell_filename(PV, "3147", False)
-    with tarfile.open(path, mode="w:gz", compresslevel=level, format=tarfile.GNU_FORMAT) as tar:
+    head = io.BytesIO()
+    with tarfile.open(fileobj=head, mode="w", format=tarfile.GNU_FORMAT) as tar:
         for name, data in (("stemcell.MF", yaml.safe_dump(manifest).encode()), ("packages.txt", b"libc6\n")):
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
         info = tarfile.TarInfo("image")
         info.size = size
-        tar.addfile(info, io.BufferedReader(_Noise(), buffer_size=4 * 1024 * 1024))
+        image_header = info.tobuf(tarfile.GNU_FORMAT)
+        tail_buf = io.BytesIO()
+        info = tarfile.TarInfo("dev_tools_file_list.txt")
+        info.size = 13
+        tail_buf.write(info.tobuf(tarfile.GNU_FORMAT) + b"/usr/bin/gcc\n".ljust(512, b"\0") + b"\0" * 1024)
+    tar_head = _tar_entries(head.getvalue())  # without tarfile's end-of-archive padding
+    dest.mkdir(parents=True, exist_ok=True)
+    path = dest / stemcell_filename(PV, "3147", False)
+    member = gzip.compress(noise, compresslevel=level, mtime=0)
+    with open(path, "wb") as f:
+        f.write(gzip.compress(tar_head + image_header, mtime=0))
+        for _ in range(size // block):
+            f.write(member)
+        f.write(gzip.compress(tail_buf.getvalue(), mtime=0))
     return BuiltStemcell(PV, "3147", "regular", path, "", "")
+
+
+def _tar_entries(data: bytes) -> bytes:
+    """The entries of an uncompressed tar without its end-of-archive zero blocks."""
+    end = 0
+    while end + 512 <= len(data) and data[end : end + 512] != b"\0" * 512:
+        size = int(data[end + 124 : end + 136].rstrip(b"\0 ") or b"0", 8)
+        end += 512 + (size + 511) // 512 * 512
+    return data[:end]

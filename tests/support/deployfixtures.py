@@ -123,4 +123,5 @@ def make_fixture(root: Path, site_text: str = GUIDE_SITE, with_sha1: bool = True
     key_path.chmod(0o400)
     site_path = root / "site.yml"
     site_path.write_text(site_text)
+    site_path.chmod(0o600)  # it holds an AWS secret key
     return DeployFixture(root, site_path, lock_path, lock, payload, key_path)

@@ -1,0 +1,109 @@
+"""Benchmark: verifying a large stemcell (streaming, never extracted) against hashing it once.
+
+Writes a heavy stemcell of ``--size-gb`` GiB (default 2) whose ``image`` is incompressible, in a
+temporary directory (deleted afterwards unless ``--keep``), warms the page cache with one read,
+then times, best of ``--runs``:
+
+  reference   sha256 of the file with hashlib (what any integrity check costs at least)
+  sha256sum   coreutils, for scale
+  contents    check_artifact: gunzip + tar walk + sha1 of image vs stemcell.MF + identity
+  verify      verify_artifact: the sha256 and size against the lock *and* the contents, one read
+
+and prints each beside the reference as a ratio (the goal: verify <= 1.2x the reference).
+
+    python3 bench/bosh_verify.py [--size-gb 2] [--runs 2] [--dir /tmp] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bundler.lock import Artifact  # noqa: E402
+from bundler.sources.bosh import check_artifact, verify_artifact  # noqa: E402
+from bundler.sources.boshtarball import _inflate_lib  # noqa: E402
+from tests.support.boshfixtures import write_big_stemcell  # noqa: E402
+
+INFLATE = _inflate_lib.__name__
+
+CHUNK = 4 * 1024 * 1024
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb", buffering=0) as f:
+        while chunk := f.read(CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def best(runs: int, fn) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(runs):
+        t = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), result
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--size-gb", type=float, default=2.0)
+    ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()))
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args()
+    block = 64 * 1024 * 1024
+    size = max(1, round(args.size_gb * 1024**3 / block)) * block
+    work = Path(tempfile.mkdtemp(prefix="bosh-verify-bench-", dir=args.dir))
+    try:
+        t = time.perf_counter()
+        built = write_big_stemcell(work, size, block=block)
+        file_size = built.path.stat().st_size
+        print(
+            f"wrote {built.path.name}: image {size / 1e9:.2f} GB, tarball {file_size / 1e9:.2f} GB"
+            f" in {time.perf_counter() - t:.1f} s"
+        )
+        print(f"cpus: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}, inflate: {INFLATE}")
+        sha256 = sha256_file(built.path)  # also warms the page cache
+        artifact = Artifact(
+            "stemcell", built.name, built.version, "http://h.invalid/s.tgz", file_size, sha256, "bosh-io",
+            f"stemcells/{built.path.name}", {"variant": "regular", "operating_system": "ubuntu-trusty"},
+        )  # fmt: skip
+        ref, _ = best(args.runs, lambda: sha256_file(built.path))
+        rows = [("reference: hashlib sha256 once", ref, None)]
+        if shutil.which("sha256sum"):
+            t_sum, _ = best(1, lambda: subprocess.run(["sha256sum", str(built.path)], check=True, capture_output=True))
+            rows.append(("coreutils sha256sum", t_sum, None))
+        t_check, problems = best(args.runs, lambda: check_artifact(built.path, artifact))
+        rows.append(("contents: check_artifact", t_check, problems))
+        t_verify, verified = best(args.runs, lambda: verify_artifact(built.path, artifact))
+        rows.append(("verify: sha256 + contents, one read", t_verify, list(verified.problems)))
+        print(f"{'what':40} {'seconds':>8} {'MB/s':>8} {'ratio':>6}")
+        for what, secs, probs in rows:
+            print(f"{what:40} {secs:8.2f} {file_size / secs / 1e6:8.0f} {secs / ref:5.2f}x")
+            if probs:
+                print(f"   problems (unexpected): {probs}")
+        ok = t_verify <= 1.2 * ref
+        print(f"load average after: {os.getloadavg()[0]:.2f} (other work on these cores skews every ratio)")
+        print(f"verify / reference = {t_verify / ref:.2f}x (goal <= 1.2x): {'met' if ok else 'NOT met'}")
+        return 0
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,31 @@
+"""``bosh-bundle publish DIR s3://BUCKET/PREFIX``: upload a bundle directory, resumable and checksummed."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bundler.clitools import print_json
+from bundler.s3transport import PART_SIZE, add_s3_options, parse_s3_url, publish, s3_client, summary
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("publish", help="upload a bundle directory to S3 (or an S3-compatible store); resumable")
+    p.add_argument("bundle", type=Path, metavar="DIR", help="bundle directory (with SHA256SUMS)")
+    p.add_argument("url", metavar="s3://BUCKET/PREFIX")
+    p.add_argument(
+        "--part-size", type=int, default=PART_SIZE // (1024 * 1024), metavar="MiB", help="multipart part size"
+    )
+    add_s3_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    loc = parse_s3_url(args.url)
+    s3 = s3_client(endpoint_url=args.endpoint_url, profile=args.profile, region=args.region)
+    report = publish(s3, args.bundle, loc, part_size=args.part_size * 1024 * 1024)
+    if args.json:
+        print_json(report.to_json())
+    else:
+        print(summary("published", loc, report))
+    return 0
