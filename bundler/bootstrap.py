@@ -6,13 +6,14 @@ python3 too old for us), so the bundle carries the installer and the Python that
 - ``bootstrap.tar.gz``: ``src/`` (this project's ``bundler``, ``installer`` and ``manifests`` trees) and
   ``runtime/`` (``mode``, then for ``distro`` the runtime debs in install order listed in
   ``runtime/debs.order``; for ``standalone`` the python-build-standalone tarball named in
-  ``runtime/python.name`` and the wheels under ``runtime/wheels/``).  Runtime files are taken from the
+  ``runtime/python.name``; for both the wheels under ``runtime/wheels/``).  Runtime files are taken from the
   build cache by their locked sha256.  The tarball is deterministic: sorted members, mtime 0, owner 0,
   normalised modes, gzip header without name or time; the same lock and sources give the same bytes.
 - ``install.sh``: POSIX sh.  Checks ``bootstrap.tar.gz`` against ``SHA256SUMS`` before unpacking
   anything, unpacks it into a temporary directory, brings up Python (distro: ``dpkg -i`` the runtime
-  debs unless a good enough python3 is already there; standalone: unpack the tarball and the
-  wheels), then runs ``python3 -m installer install --bundle DIR "$@"``.
+  debs unless a good enough python3 is already there; standalone: unpack the tarball), unpacks the
+  wheels for it, then runs ``python3 -m installer install --bundle DIR "$@"`` with the installer's
+  sources and the wheels first on ``PYTHONPATH``.
 
 ``bosh-bundle build`` calls ``write_bootstrap(lock, out_dir, cache)`` before it writes ``SHA256SUMS``.
 """
@@ -33,7 +34,7 @@ from bundler.lock import Artifact, Lock
 SOURCE_TREES = ("bundler", "installer", "manifests")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Python modules the installer needs at run time; a distro python3 lacking one gets the runtime debs.
-NEEDED_MODULES = ("yaml", "py7zr", "debian")
+NEEDED_MODULES = ("yaml", "py7zr")
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,11 @@ def runtime_members(lock: Lock, cache: Path) -> list[Member]:
         name = python.path.rsplit("/", 1)[-1]
         out.append(Member(f"runtime/{name}", _cached(cache, python)))
         out.append(Member("runtime/python.name", None, f"{name}\n".encode()))
-        for p in runtime.get("wheels") or []:
-            wheel = _artifact(by_path, p, "sections.runtime.wheels")
-            out.append(Member(f"runtime/wheels/{p.rsplit('/', 1)[-1]}", _cached(cache, wheel)))
     else:
         raise BundleError(f"bundle.lock: sections.runtime.mode {mode!r} is not 'distro' or 'standalone'")
+    for p in runtime.get("wheels") or []:
+        wheel = _artifact(by_path, p, "sections.runtime.wheels")
+        out.append(Member(f"runtime/wheels/{p.rsplit('/', 1)[-1]}", _cached(cache, wheel)))
     return out
 
 
@@ -183,51 +184,66 @@ trap 'exit 130' INT TERM
 gzip -dc "$here/bootstrap.tar.gz" | tar -xf - -C "$tmp" || die "cannot unpack bootstrap.tar.gz into $tmp"
 mode=$(cat "$tmp/runtime/mode")
 
-python_ok() {
-    "$1" -c 'import sys
-sys.exit(0 if sys.version_info >= (3, 10) else 1)' >/dev/null 2>&1 || return 1
-    "$1" -c 'import @MODULES@' >/dev/null 2>&1
+python_new_enough() {
+    command -v "$1" >/dev/null 2>&1 && "$1" -c 'import sys
+sys.exit(0 if sys.version_info >= (3, 10) else 1)' >/dev/null 2>&1
+}
+modules_ok() {
+    PYTHONPATH="$tmp/src:$tmp/site" "$py" -c 'import @MODULES@' >/dev/null 2>&1
+}
+debs_installed=no
+install_runtime_debs() {
+    command -v dpkg >/dev/null 2>&1 || die "dpkg is missing: cannot install the installer's python3"
+    [ "$(id -u)" = 0 ] || die "installing the installer's python3 needs root: run as root (sudo sh install.sh)"
+    debs=
+    while IFS= read -r deb; do
+        [ -n "$deb" ] && debs="$debs $tmp/runtime/debs/$deb"
+    done < "$tmp/runtime/debs.order"
+    [ -n "$debs" ] || die "the bundle carries no python3 debs and this host has no usable python3 (>= 3.10)"
+    say "installing the installer's python3 from the bundle (dpkg -i)"
+    # shellcheck disable=SC2086  # file names from the bundle have no spaces
+    DEBIAN_FRONTEND=noninteractive dpkg -i $debs >"$tmp/dpkg.log" 2>&1 || {
+        tail -n 20 "$tmp/dpkg.log" >&2
+        die "dpkg could not install the runtime debs (see the lines above)"
+    }
+    debs_installed=yes
+}
+unpack_wheels() {
+    set -- "$tmp"/runtime/wheels/*.whl
+    [ -f "$1" ] || return 0
+    "$py" -c 'import sys, zipfile
+for wheel in sys.argv[2:]:
+    zipfile.ZipFile(wheel).extractall(sys.argv[1])' "$tmp/site" "$@" || die "cannot unpack the installer's wheels"
 }
 
-site=
+mkdir "$tmp/site"
 case "$mode" in
 distro)
     py=python3
-    if command -v python3 >/dev/null 2>&1 && python_ok python3; then
+    if python_new_enough python3; then
         say "using this host's python3 ($(python3 -c 'import sys; print(sys.version.split()[0])'))"
     else
-        command -v dpkg >/dev/null 2>&1 || die "dpkg is missing: cannot install the installer's python3"
-        [ "$(id -u)" = 0 ] || die "installing the installer's python3 needs root: run as root (sudo sh install.sh)"
-        debs=
-        while IFS= read -r deb; do
-            [ -n "$deb" ] && debs="$debs $tmp/runtime/debs/$deb"
-        done < "$tmp/runtime/debs.order"
-        [ -n "$debs" ] || die "the bundle carries no python3 debs and this host has no usable python3 (>= 3.10)"
-        say "installing the installer's python3 from the bundle (dpkg -i)"
-        # shellcheck disable=SC2086  # file names from the bundle have no spaces
-        DEBIAN_FRONTEND=noninteractive dpkg -i $debs >"$tmp/dpkg.log" 2>&1 || {
-            tail -n 20 "$tmp/dpkg.log" >&2
-            die "dpkg could not install the runtime debs (see the lines above)"
-        }
-        python_ok python3 || die "python3 from the bundle does not run the installer (needs >= 3.10 with @MODULES@)"
+        install_runtime_debs
+        python_new_enough python3 || die "python3 from the bundle is older than 3.10"
+    fi
+    unpack_wheels
+    if ! modules_ok && [ "$debs_installed" = no ]; then
+        install_runtime_debs
     fi
     ;;
 standalone)
     name=$(cat "$tmp/runtime/python.name")
-    mkdir "$tmp/python" "$tmp/site"
+    mkdir "$tmp/python"
     gzip -dc "$tmp/runtime/$name" | tar -xf - -C "$tmp/python" || die "cannot unpack $name"
     py="$tmp/python/python/bin/python3"
     [ -x "$py" ] || die "$name has no python/bin/python3"
-    "$py" -c 'import sys, zipfile
-for wheel in sys.argv[2:]:
-    zipfile.ZipFile(wheel).extractall(sys.argv[1])' "$tmp/site" "$tmp"/runtime/wheels/*.whl \
-        || die "cannot unpack the installer's wheels"
-    site=":$tmp/site"
+    unpack_wheels
     ;;
 *) die "bootstrap.tar.gz names an unknown runtime mode '$mode'" ;;
 esac
+modules_ok || die "the installer's Python ($py) cannot import @MODULES@ even with the bundle's wheels"
 
 status=0
-PYTHONPATH="$tmp/src$site" PYTHONDONTWRITEBYTECODE=1 "$py" -m installer install --bundle "$here" "$@" || status=$?
+PYTHONPATH="$tmp/src:$tmp/site" PYTHONDONTWRITEBYTECODE=1 "$py" -m installer install --bundle "$here" "$@" || status=$?
 exit "$status"
 """.replace("@MODULES@", ", ".join(NEEDED_MODULES))

@@ -27,7 +27,7 @@ from bundler.errors import BundleError, InputError, IntegrityError
 from bundler.fetch import FetchOptions, FetchResult, Progress, fetch_all
 from bundler.http import Http
 from bundler.lock import Lock, parse_lock
-from bundler.sums import write_sums
+from bundler.sums import save_sums, submit_hashes
 
 log = logging.getLogger(__name__)
 
@@ -94,15 +94,18 @@ def build_bundle(
     try:
         members = [(a.path, fetched.files[a.path]) for a in lock.artifacts]
         volumes = write_payload(tmp, members, volume_size=volume_size, password=password)
-        with Payload(volumes, password=password) as payload:
-            problems, _ = verify_members(payload, lock)
-        if problems:
-            raise IntegrityError("the payload just written does not match the lock: " + "; ".join(problems))
         (tmp / LOCK).write_bytes(lock_bytes)
         hook = _bootstrap_hook()
         if hook is not None:
             hook(lock, tmp, cache)
-        write_sums(tmp)
+        # Re-read what was written: every member against the lock, while SHA256SUMS is computed.
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="seal") as pool:
+            hashes = submit_hashes(pool, tmp)
+            with Payload(volumes, password=password) as payload:
+                problems, _ = verify_members(payload, lock, pool=pool)
+            if problems:
+                raise IntegrityError("the payload just written does not match the lock: " + "; ".join(problems))
+            save_sums(tmp, {name: future.result() for name, future in hashes.items()})
         if out.exists():
             out.rmdir()
         os.rename(tmp, out)

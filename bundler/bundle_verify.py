@@ -23,7 +23,7 @@ import hashlib
 import os
 import struct
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from bundler.contentcheck import _checker, check_contents
 from bundler.errors import InputError, IntegrityError
 from bundler.extract import describe, member_problems, write_members
 from bundler.lock import Lock, parse_lock
-from bundler.sums import SUMS, bundle_files, hash_files, parse_sums
+from bundler.sums import SUMS, bundle_files, parse_sums, sha256_file
 
 LOCK = "bundle.lock"
 _SIGNATURE = b"7z\xbc\xaf\x27\x1c"
@@ -69,35 +69,26 @@ def expected_payload_size(first_volume: Path) -> int | None:
     return 32 + next_offset + next_size
 
 
-def _check_sums(bundle: Path, report: Report, jobs: int | None) -> dict[str, bool]:
-    """Layer 1; returns name -> hash matched, for files that SHA256SUMS lists and that exist."""
+def _read_sums(bundle: Path, report: Report) -> dict[str, str]:
+    """Layer 1 without hashing: parse SHA256SUMS, name stray and missing files; returns what to hash."""
     sums_path = bundle / SUMS
-    present = bundle_files(bundle)
     if not sums_path.is_file():
         report.problems.append(f"{SUMS} is missing: the bundle's files cannot be checked")
-        listed: dict[str, str] = {}
-    else:
-        listed, bad_lines = parse_sums(sums_path.read_text(encoding="utf-8", errors="replace"))
-        report.problems.extend(bad_lines)
-    for name in present:
-        if name not in listed and sums_path.is_file():
+        return {}
+    listed, bad_lines = parse_sums(sums_path.read_text(encoding="utf-8", errors="replace"))
+    report.problems.extend(bad_lines)
+    for name in bundle_files(bundle):
+        if name not in listed:
             report.problems.append(f"{name}: stray file, not listed in {SUMS} (remove it, or rebuild the bundle)")
     for name in sorted(listed):
         if not (bundle / name).is_file():
             report.problems.append(f"{name} is missing (listed in {SUMS})")
-    to_hash = [bundle / n for n in listed if (bundle / n).is_file()]
-    digests = hash_files(to_hash, jobs)
-    matched = {}
-    for path, digest in digests.items():
-        name = path.relative_to(bundle).as_posix()
-        matched[name] = digest == listed[name]
-        if not matched[name]:
-            what = "volume" if name.startswith(PAYLOAD) else "file"
-            report.problems.append(
-                f"{name}: {what} is damaged or altered (sha256 {digest}, {SUMS} says {listed[name]})"
-            )
-    report.files_checked = len(digests)
-    return matched
+    return {n: d for n, d in listed.items() if (bundle / n).is_file()}
+
+
+def _sums_problem(name: str, digest: str, listed: str) -> str:
+    what = "volume" if name.startswith(PAYLOAD) else "file"
+    return f"{name}: {what} is damaged or altered (sha256 {digest}, {SUMS} says {listed})"
 
 
 def _check_volumes(bundle: Path, report: Report) -> list[Path]:
@@ -135,8 +126,13 @@ def _check_volumes(bundle: Path, report: Report) -> list[Path]:
     return volumes if complete else []
 
 
-def verify_members(payload: Payload, lock: Lock, jobs: int | None = None) -> tuple[list[str], int]:
-    """Layer 2: the member list against the lock, then every member's sha256; (problems, members hashed)."""
+def verify_members(
+    payload: Payload, lock: Lock, jobs: int | None = None, pool: Executor | None = None
+) -> tuple[list[str], int]:
+    """Layer 2: the member list against the lock, then every member's sha256; (problems, members hashed).
+
+    With ``pool``, member hashing shares that executor (``verify_bundle`` hashes the volumes there
+    too, so a single large volume and the members inside it are hashed on different cores)."""
     problems = member_problems(payload.members, lock)
     wanted = {a.path: a for a in lock.artifacts}
     members = {m.name: m for m in payload.members if m.type == "file" and m.name in wanted}
@@ -152,8 +148,11 @@ def verify_members(payload: Payload, lock: Lock, jobs: int | None = None) -> tup
         # Large members first so the pool drains evenly.
         order = sorted(members.values(), key=lambda m: -m.size)
         try:
-            with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1, thread_name_prefix="verify") as pool:
+            if pool is not None:
                 digests = dict(pool.map(one, order))
+            else:
+                with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1, thread_name_prefix="verify") as own:
+                    digests = dict(own.map(one, order))
         except IntegrityError as exc:
             return [*problems, str(exc)], 0
     else:
@@ -202,32 +201,45 @@ def verify_bundle(
     if not bundle.is_dir():
         raise InputError(f"{bundle}: no such bundle directory")
     report = Report(str(bundle))
-    matched = _check_sums(bundle, report, jobs)
+    listed = _read_sums(bundle, report)
     volumes = _check_volumes(bundle, report)
 
     lock: Lock | None = None
     if (bundle / LOCK).is_file():
-        if matched.get(LOCK) is False:
-            report.problems.append(f"{LOCK} does not match {SUMS}: the lock was edited after the bundle was built")
+        if LOCK in listed:
+            digest = sha256_file(bundle / LOCK)
+            report.files_checked += 1
+            if digest != listed.pop(LOCK):
+                report.problems.append(f"{LOCK} does not match {SUMS}: the lock was edited after the bundle was built")
         try:
             lock = parse_lock((bundle / LOCK).read_text(encoding="utf-8"), str(bundle / LOCK))
         except InputError as exc:
             report.problems.append(str(exc))
-    elif LOCK not in matched:
+    elif (bundle / SUMS).is_file():
         report.problems.append(f"{LOCK} is missing")
 
-    if not volumes or lock is None:
-        return report
-    try:
-        with Payload(volumes, password=password) as payload:
-            report.encrypted = not payload.direct and payload.password is not None
-            problems, report.members_checked = verify_members(payload, lock, jobs)
-            report.problems.extend(problems)
-            if contents and not problems:
-                problems, report.contents_checked = check_payload_contents(payload, lock, jobs)
-                report.problems.extend(problems)
-    except IntegrityError as exc:
-        report.problems.append(str(exc))
+    workers = jobs or os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="verify") as pool:
+        # Largest files first; member hashing (below) queues behind them and fills idle cores.
+        order = sorted(listed, key=lambda n: -(bundle / n).stat().st_size)
+        files = {name: pool.submit(sha256_file, bundle / name) for name in order}
+        member_problems_: list[str] = []
+        if volumes and lock is not None:
+            try:
+                with Payload(volumes, password=password) as payload:
+                    report.encrypted = payload.password is not None
+                    member_problems_, report.members_checked = verify_members(payload, lock, jobs, pool)
+                    if contents and not member_problems_:
+                        problems, report.contents_checked = check_payload_contents(payload, lock, jobs)
+                        member_problems_ += problems
+            except IntegrityError as exc:
+                member_problems_.append(str(exc))
+        for name in sorted(files):
+            digest = files[name].result()
+            report.files_checked += 1
+            if digest != listed[name]:
+                report.problems.append(_sums_problem(name, digest, listed[name]))
+    report.problems.extend(member_problems_)
     return report
 
 

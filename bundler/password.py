@@ -10,9 +10,8 @@ import getpass
 import os
 import sys
 
+from bundler.archive import PASSWORD_ENV as ENV
 from bundler.errors import InputError
-
-ENV = "BOSH_BUNDLE_PASSWORD"
 
 
 def read_password(*, confirm: bool) -> str:

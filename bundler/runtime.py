@@ -3,8 +3,10 @@
 The offline host must run ``bosh-install``, a Python program.  Two modes (DESIGN.md section 3):
 
 - ``distro``: the target's own python3 is new enough (Debian 12).  The deb resolver adds python3 and
-  the installer's libraries as debs (``sections["debs"]["runtime"]``); this resolver only records
-  the mode, so ``install.sh`` knows to install those debs first.
+  the installer's libraries as debs (``sections["debs"]["runtime"]``).  Libraries whose distro
+  package is too old for the installer (``DISTRO_WHEELS``: Debian 12's python3-py7zr is 0.11, we
+  need the 1.x API) come as wheels built for the distro's Python (``DISTRO_PYTHON``, else the spec's
+  ``python_version``); ``install.sh`` puts them ahead of the distro's on ``PYTHONPATH``.
 - ``standalone``: the target's python3 is too old (trusty has 3.4).  The bundle carries a
   python-build-standalone tarball (kind ``runtime``) and the installer's dependencies as
   manylinux2014 wheels (kind ``wheel``) for the spec's ``python_version``.  Wheels are found by
@@ -40,6 +42,15 @@ log = logging.getLogger(__name__)
 
 # What the installer imports at run time (bundler's resolver-only dependencies are left out).
 INSTALLER_REQUIREMENTS: tuple[str, ...] = ("requests", "pyyaml", "python-debian", "tqdm", "py7zr", "boto3")
+# Too old in the distros' own packages: shipped as wheels in distro mode too.
+DISTRO_WHEELS: tuple[str, ...] = ("py7zr",)
+# (os, release) -> the python3 minor version the release ships
+DISTRO_PYTHON = {
+    ("debian", "12"): "3.11",
+    ("debian", "13"): "3.13",
+    ("ubuntu", "22.04"): "3.10",
+    ("ubuntu", "24.04"): "3.12",
+}
 WHEEL_PLATFORM = "manylinux2014_x86_64"
 _PBS_VERSION = re.compile(r"cpython-(\d+\.\d+\.\d+)(?:\+(\d+))?")
 
@@ -48,7 +59,10 @@ def resolve(spec: Spec, ctx) -> LockPart:
     """The runtime part of the lock; ``ctx`` is a ``bundler.resolve.LockContext``."""
     runtime: RuntimeSpec = spec.runtime
     if runtime.mode == "distro":
-        return LockPart((), "runtime", {"mode": "distro", "python_version": runtime.python_version})
+        version = DISTRO_PYTHON.get((spec.target.os, spec.target.release), runtime.python_version)
+        wheels = wheel_artifacts(DISTRO_WHEELS, version, ctx)
+        section = {"mode": "distro", "python_version": version, "wheels": [w.path for w in wheels]}
+        return LockPart(tuple(wheels), "runtime", section)
     python = python_artifact(runtime.python, runtime.python_version, ctx)
     wheels = wheel_artifacts(INSTALLER_REQUIREMENTS, runtime.python_version, ctx)
     section = {

@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 
 SUMS = "SHA256SUMS"
@@ -60,16 +60,28 @@ def format_sums(digests: dict[str, str]) -> str:
     return "".join(f"{digest}  {name}\n" for name, digest in sorted(digests.items()))
 
 
+def submit_hashes(pool: Executor, directory: Path) -> dict[str, Future[str]]:
+    """Start hashing every file of ``directory`` (largest first) on ``pool``; name -> future sha256."""
+    directory = Path(directory)
+    names = sorted(bundle_files(directory), key=lambda n: -(directory / n).stat().st_size)
+    return {n: pool.submit(sha256_file, directory / n) for n in names}
+
+
 def write_sums(directory: Path, jobs: int | None = None) -> dict[str, str]:
     """Hash every file in ``directory`` and write SHA256SUMS beside them; returns name -> sha256."""
     directory = Path(directory)
     names = bundle_files(directory)
     hashed = hash_files([directory / n for n in names], jobs)
     digests = {n: hashed[directory / n] for n in names}
+    save_sums(directory, digests)
+    return digests
+
+
+def save_sums(directory: Path, digests: dict[str, str]) -> None:
+    """Write SHA256SUMS (atomically) from name -> sha256."""
     tmp = directory / (SUMS + ".tmp")
     tmp.write_text(format_sums(digests), encoding="utf-8")
     os.replace(tmp, directory / SUMS)
-    return digests
 
 
 def parse_sums(text: str) -> tuple[dict[str, str], list[str]]:

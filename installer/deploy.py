@@ -220,9 +220,15 @@ def parse_table(text: str) -> list[dict[str, str]]:
 
 
 def versions_in(rows: list[dict[str, str]], name: str) -> set[str]:
+    """Versions of ``name`` in a ``bosh releases``/``bosh stemcells`` table.
+
+    The v1 CLI prints one row per version and leaves the name empty on the rows after the first;
+    a trailing ``*`` marks what is in use."""
     out: set[str] = set()
+    current = ""
     for row in rows:
-        if row.get("name") == name:
+        current = row.get("name") or current
+        if current == name:
             for v in re.split(r"[,\s]+", row.get("versions", row.get("version", ""))):
                 if v:
                     out.add(v.rstrip("*"))

@@ -196,3 +196,47 @@ def test_bosh_bundle_lock_writes_the_bosh_artifacts_and_warns(tmp_path, referenc
     ]
     light = lock.find("stemcell", bf.HVM)
     assert json.loads(json.dumps(light.meta["ami"])) == dict(sorted(bf.AMIS.items()))
+
+
+def test_pinned_urls_need_no_bosh_io_and_latest_takes_the_version_from_the_tarball(tmp_path, reference):
+    rel = reference.release("bosh-aws-cpi", "36")
+    light = reference.stemcell(bf.HVM, "3147", "light")
+    with bf.serve_boshio(reference) as replica:
+        path = tmp_path / "bundle.yml"
+        path.write_text(
+            "name: t\ntarget: {os: debian, release: '12', codename: bookworm}\n"
+            "bosh_io: {url: 'http://127.0.0.1:9'}\n"  # nothing listens: bosh.io must not be asked
+            "releases:\n"
+            f"  - {{name: bosh-aws-cpi, url: '{replica.base_url}/d/{rel.repo}?v=36', sha1: {rel.sha1}}}\n"
+            "stemcells:\n"
+            f"  - {{name: {bf.HVM}, version: '3147', variant: light,"
+            f" url: '{replica.base_url}{bf.LIGHT_BUCKET}/{light.filename}', sha256: {light.sha256}}}\n"
+        )
+        spec = load_spec(path)
+        ctx = _ctx(spec, tmp_path)
+        (release,) = resolve_releases(spec, ctx).artifacts
+        (stemcell,) = resolve_stemcells(spec, ctx).artifacts
+    assert (release.version, release.trust, release.sha256, release.meta["sha1"]) == (
+        "36",
+        "pinned",
+        rel.sha256,
+        rel.sha1,
+    )
+    assert (stemcell.trust, stemcell.sha256, stemcell.meta["ami"]) == (
+        "pinned",
+        light.sha256,
+        dict(sorted(bf.AMIS.items())),
+    )
+
+
+def test_an_unknown_repository_says_to_check_repo(tmp_path, reference):
+    with bf.serve_boshio(reference) as replica:
+        path = tmp_path / "bundle.yml"
+        path.write_text(
+            "name: t\ntarget: {os: debian, release: '12', codename: bookworm}\n"
+            f"bosh_io: {{url: '{replica.base_url}'}}\n"
+            "releases:\n  - {name: bosh, repo: github.com/cloudfoundry/bosh-typo, version: '233'}\n"
+        )
+        spec = load_spec(path)
+        with pytest.raises(ResolutionError, match="bosh.io knows no release at github.com/cloudfoundry/bosh-typo"):
+            resolve_releases(spec, _ctx(spec, tmp_path))

@@ -107,7 +107,7 @@ def test_verify_names_a_stray_file_and_an_edited_lock(tmp_path, lock_file, capsy
     assert f"bundle.lock says {'0' * 64}" in text
     assert cli.main(["verify", "--json", str(out)]) == 1
     report = json.loads(capsys.readouterr().out)
-    assert report["ok"] is False and len(report["problems"]) == 4
+    assert report["ok"] is False and len(report["problems"]) == 3
 
 
 def test_an_encrypted_bundle_needs_its_password(tmp_path, lock_file, monkeypatch):

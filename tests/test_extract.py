@@ -94,7 +94,7 @@ def test_wrong_bytes_remove_the_staging_directory(tmp_path):
     nothing_leaked(tmp_path, before)
 
 
-def test_encrypted_payloads_extract_with_the_password(tmp_path):
+def test_encrypted_payloads_extract_with_the_password(tmp_path, monkeypatch):
     members = {"bin/a": b"a" * 1000, "releases/r-1.tgz": b"r" * 5000}
     lock = lock_for(tmp_path, members)
     (tmp_path / "bundle").mkdir()
@@ -104,10 +104,13 @@ def test_encrypted_payloads_extract_with_the_password(tmp_path):
     ) as z:
         for name, data in sorted(members.items()):
             z.writestr(data, name)
+    monkeypatch.delenv("BOSH_BUNDLE_PASSWORD", raising=False)
     with pytest.raises(InputError, match="encrypted"):
         extract_payload(tmp_path / "bundle", tmp_path / "out", lock)
     dest = extract_payload(tmp_path / "bundle", tmp_path / "out", lock, password="pw")
     assert (dest / "releases" / "r-1.tgz").read_bytes() == members["releases/r-1.tgz"]
+    monkeypatch.setenv("BOSH_BUNDLE_PASSWORD", "pw")  # what the installer's extract step relies on
+    assert extract_payload(tmp_path / "bundle", tmp_path / "out2", lock).is_dir()
 
 
 def test_refuses_a_destination_that_is_not_empty(tmp_path):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bundler.errors import IntegrityError, ResolutionError
+from bundler.fetch import FetchOptions, fetch_one
 from bundler.http import Http
 from bundler.lock import Artifact
 from bundler.resolve import LockContext, resolve_spec
@@ -165,8 +166,13 @@ def test_a_tampered_gem_fails_its_sha256(server, tmp_path):
     lock = resolve_spec(_spec(tmp_path, server.base_url), LockContext(Http(), tmp_path / "cache"))
     top = lock.find("gem", "top")
     server.faults["/gems/top-1.0.0.gem"] = {"corrupt": True}
-    with pytest.raises(IntegrityError, match=r"top-1\.0\.0\.gem: sha256 is [0-9a-f]{64}, expected " + top.sha256):
-        _download(server, top, tmp_path / "dl")
+    with pytest.raises(IntegrityError) as exc:
+        fetch_one(Http(retries=0), top, tmp_path / "dl", options=FetchOptions(attempts=1, backoff=0))
+    assert "top-1.0.0.gem" in str(exc.value) and top.sha256 in str(exc.value)
+    assert (
+        not list((tmp_path / "dl").rglob("*.gem"))
+        and not (tmp_path / "dl" / "sha256" / top.sha256[:2] / top.sha256).exists()
+    )
 
 
 def test_a_gem_whose_metadata_disagrees_with_the_index_is_reported(server, repo, tmp_path):
@@ -229,3 +235,13 @@ def test_gems_resolve_command_exit_codes(server, tmp_path, capsys):
     assert _cli(server, tmp_path, "top:=> 1", "--ruby", "2.1.6") == 2
     assert "gem request top:=> 1: malformed gem requirement" in capsys.readouterr().err
     assert _cli(server, tmp_path, "top", "--ruby", "two") == 2
+
+
+def test_check_artifact_compares_only_what_the_lock_records(repo):
+    top = repo / "gems" / "top-1.0.0.gem"
+    bare = Artifact("gem", "top", "1.0.0", "http://127.0.0.1/t.gem", 1, "0" * 64, "compact-index", "gems/top-1.0.0.gem")
+    assert check_artifact(top, bare) == []
+    broken = Artifact(**{**bare.to_json(), "meta": {"dependencies": [["left", "=> 1"]]}})
+    assert check_artifact(top, broken) == [
+        "gems/top-1.0.0.gem: the lock's meta for this gem is malformed: malformed gem requirement '=> 1' (in '=> 1')"
+    ]

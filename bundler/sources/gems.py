@@ -164,6 +164,14 @@ class CompactIndex:
     def exists(self, name: str) -> bool:
         return name in self.versions()
 
+    def prefetch(self, names: Iterable[str], workers: int = 8) -> None:
+        """Fetch the info files of ``names`` not read yet, in parallel (as Bundler does): a resolver
+        asks for a candidate's dependencies one at a time, and each is a round trip."""
+        missing = sorted({n for n in names if n not in self._infos and n in self.versions()})
+        if len(missing) > 1:
+            with ThreadPoolExecutor(min(workers, len(missing))) as pool:
+                list(pool.map(self.info, missing))
+
     def info(self, name: str) -> list[IndexEntry]:
         """Every release of ``name`` (empty when the source has no such gem)."""
         if name in self._infos:
@@ -336,6 +344,11 @@ class GemProvider(AbstractProvider):
         if e.rubygems is not None and self.target.rubygems is not None:
             deps.append(GemRequirement(RUBYGEMS, e.rubygems, asked_by))
         deps += [GemRequirement(n, r, asked_by) for n, r in e.dependencies]
+        runs_here = (e.ruby is None or e.ruby.satisfied_by(self.target.ruby)) and (
+            e.rubygems is None or self.target.rubygems is None or e.rubygems.satisfied_by(self.target.rubygems)
+        )
+        if runs_here:  # resolvelib will ask for each of these next
+            self.index.prefetch(n for n, _ in e.dependencies)
         return deps
 
 
@@ -555,10 +568,30 @@ def check_artifact(path: Path, artifact: Artifact) -> list[str]:
         problems.append(f"{where}: name is {meta.name!r}, the lock says {artifact.name!r}")
     if meta.version != str(Version(artifact.version)):
         problems.append(f"{where}: version is {meta.version}, the lock says {artifact.version}")
-    platform = artifact.meta.get("platform", "ruby")
-    if meta.platform != platform:
+    # the lock's meta is compared where it says something (our resolver always writes all three;
+    # a lock written by hand or another tool may carry only name and version)
+    platform = artifact.meta.get("platform")
+    if platform is not None and meta.platform != platform:
         problems.append(f"{where}: platform is {meta.platform}, the lock says {platform}")
-    locked = {n: _constraint_set(Requirement.parse(r)) for n, r in artifact.meta.get("dependencies", [])}
+    try:
+        if "dependencies" in artifact.meta:
+            problems += _dependency_problems(where, artifact.meta["dependencies"], meta)
+        if "required_ruby_version" in artifact.meta:
+            want_ruby = _constraint_set(Requirement.parse(artifact.meta["required_ruby_version"]))
+        else:
+            want_ruby = None
+    except (InputError, TypeError, ValueError) as exc:
+        return [*problems, f"{artifact.path}: the lock's meta for this gem is malformed: {exc}"]
+    if want_ruby is not None:
+        have_ruby = _constraint_set(meta.required_ruby_version)
+        if want_ruby != have_ruby:
+            problems.append(f"{where}: required_ruby_version is {_show(have_ruby)}, the lock says {_show(want_ruby)}")
+    return problems
+
+
+def _dependency_problems(where: str, locked_deps: list, meta: GemMetadata) -> list[str]:
+    problems = []
+    locked = {n: _constraint_set(Requirement.parse(r)) for n, r in locked_deps}
     actual = {n: _constraint_set(r) for n, r in meta.dependencies}
     for name in sorted(set(locked) | set(actual)):
         if name not in actual:
@@ -569,10 +602,6 @@ def check_artifact(path: Path, artifact: Artifact) -> list[str]:
             problems.append(
                 f"{where}: requires {name} {_show(actual[name])}, the lock says {name} {_show(locked[name])}"
             )
-    want_ruby = _constraint_set(Requirement.parse(artifact.meta.get("required_ruby_version", ">= 0")))
-    have_ruby = _constraint_set(meta.required_ruby_version)
-    if want_ruby != have_ruby:
-        problems.append(f"{where}: required_ruby_version is {_show(have_ruby)}, the lock says {_show(want_ruby)}")
     return problems
 
 

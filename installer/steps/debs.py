@@ -1,8 +1,9 @@
 """Step ``debs``: the bundle's .debs installed with ``dpkg -i`` in the lock's install order.
 
-One ``dpkg -i`` call with every file in ``sections.debs.install_order``: dpkg unpacks them all and
-then configures them, so pre-dependencies and cycles inside the set are handled as apt would.  A
-``dpkg --configure -a`` first finishes whatever an interrupted earlier run left half-configured.
+One ``dpkg -i`` call with every file in ``sections.debs.install_order`` that is not already installed
+at the same version: dpkg unpacks them all and then configures them, so pre-dependencies and cycles
+inside the set are handled as apt would.  A ``dpkg --configure -a`` first finishes whatever an
+interrupted earlier run left half-configured.
 No network is involved.  On failure the error names the packages dpkg complained about with its
 own message lines.
 """
@@ -42,16 +43,25 @@ def inputs(ctx: InstallContext) -> dict:
 
 
 def run(ctx: InstallContext) -> dict:
-    paths = order(ctx)
     runner = ctx.runner()
     runner.run(["dpkg", "--configure", "-a"], log_name=LOG, env=ENV)
+    listing: list[str] = []
+    runner.run(
+        ["dpkg-query", "-W", "-f", "${Package} ${Version} ${db:Status-Status}\n"], log_name=LOG, on_line=listing.append
+    )
+    installed = {tuple(line.split()[:2]) for line in listing if line.endswith(" installed")}
+    debs = {a.path: a for a in ctx.lock.by_kind("deb")}
+    paths = [p for p in order(ctx) if (debs[p].name.split(":")[0], debs[p].version) not in installed]
     files = [ctx.inside(ctx.payload_dir / p) for p in paths]
-    ctx.say(f"debs: installing {len(files)} packages with dpkg -i")
+    if not files:
+        ctx.say("debs: every package is installed already at the locked version")
+        return {"installed": 0, "already": len(debs)}
+    ctx.say(f"debs: installing {len(files)} packages with dpkg -i ({len(debs) - len(files)} already installed)")
     lines: list[str] = []
     code = runner.run(["dpkg", "-i", *files], log_name=LOG, env=ENV, on_line=lines.append, check=False)
     if code != 0:
         raise StepError(explain_failure(lines, code, runner.log_dir / LOG))
-    return {"installed": len(files)}
+    return {"installed": len(files), "already": len(debs) - len(files)}
 
 
 def explain_failure(lines: list[str], code: int, log_path) -> str:

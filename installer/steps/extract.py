@@ -32,13 +32,19 @@ def present(ctx: InstallContext) -> bool:
     return all((ctx.payload_dir / a.path).is_file() for a in ctx.lock.artifacts if a.kind not in ("runtime", "wheel"))
 
 
-def run(ctx: InstallContext) -> dict:
+def extractor():
+    """``bundler.extract.extract_payload`` (shared with bosh-bundle), or the single-volume fallback."""
     try:
         from bundler.extract import extract_payload
     except ModuleNotFoundError as exc:  # the shared extractor is not part of this build yet
         if exc.name != "bundler.extract":
             raise
-        extract_payload = extract_single_volume
+        return extract_single_volume
+    return extract_payload
+
+
+def run(ctx: InstallContext) -> dict:
+    extract_payload = extractor()
 
     if ctx.payload_dir.exists():
         shutil.rmtree(ctx.payload_dir)

@@ -2,7 +2,8 @@
 
 Runs in the payload's ``gems/`` directory, where ``gem install --local`` finds every dependency, so
 RubyGems itself checks the closure (dependencies and required Ruby versions); ``--force`` would skip
-exactly that.  Afterwards ``gem list --local`` must show every locked name and version.
+exactly that.  Files are given dependencies first (the lock's ``gems.install_order``).
+Afterwards ``gem list --local`` must show every locked name and version.
 """
 
 from __future__ import annotations
@@ -27,8 +28,16 @@ def inputs(ctx: InstallContext) -> dict:
     return {"gems": gems, "ruby": ruby_step.inputs(ctx) if ruby_step.applies(ctx) else None}
 
 
-def run(ctx: InstallContext) -> dict:
+def ordered(ctx: InstallContext) -> list:
+    """The gem artifacts, dependencies first when the lock's ``gems`` section gives an install order."""
     gems = sorted(ctx.lock.by_kind("gem"), key=lambda a: a.path)
+    order = list((ctx.lock.sections.get("gems") or {}).get("install_order") or [])
+    rank = {path: i for i, path in enumerate(order)}
+    return sorted(gems, key=lambda a: (rank.get(a.path, len(rank)), a.path))
+
+
+def run(ctx: InstallContext) -> dict:
+    gems = ordered(ctx)
     gem = ruby_step.ruby_bin(ctx, "gem")
     gem_dir = ctx.payload_dir / "gems"
     files = [a.path.rsplit("/", 1)[-1] for a in gems]

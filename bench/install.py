@@ -1,0 +1,111 @@
+"""Benchmark: ``sh install.sh --yes`` against the same steps typed by hand, each in a fresh root.
+
+    python3 bench/install.py --bundle DIR [--root-tar TAR] [--keep]
+
+Both runs start from the same root tarball (default: the e2e test's debootstrapped Debian 12
+minbase, ``$BOSH_OFFLINE_E2E_CACHE/bookworm-minbase.tar``) and run under ``unshare --net`` in
+``chroot``.  Ours: the whole ``install.sh`` (SHA256SUMS check, bootstrap, runtime debs, verify,
+extract, debs, Ruby, gems, CLIs, journal).  By hand: the payload is unpacked beforehand (not timed),
+then one shell script does what the guide does: ``dpkg -i`` of the lock's install order, unpack
+the Ruby source, ``configure``, ``make -jN``, ``make install``, ``gem install --local --no-document``,
+copy the CLIs to /usr/local/bin.  Prints both times and ours/by-hand (goal: <= 1.05).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bundler.lock import read_lock  # noqa: E402
+from installer.steps.extract import extractor  # noqa: E402
+
+ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "LANG": "C.UTF-8"}
+
+
+def fresh_root(tar: Path, where: Path) -> Path:
+    where.mkdir(parents=True)
+    subprocess.run(["tar", "-C", str(where), "--numeric-owner", "-xf", str(tar)], check=True)
+    return where
+
+
+def offline(root: Path, *argv: str) -> float:
+    cmd = ["unshare", "--net", "--mount", "--fork", f"--mount-proc={root}/proc", "chroot", str(root), *argv]
+    started = time.monotonic()
+    proc = subprocess.run(cmd, env=ENV, capture_output=True, text=True)
+    elapsed = time.monotonic() - started
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(argv)} failed in {root} (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    return elapsed
+
+
+def by_hand_script(bundle: Path, jobs: int) -> str:
+    """The guide's steps as one sh script over the unpacked payload at /root/payload."""
+    lock = read_lock(bundle / "bundle.lock")
+    debs = [f"/root/payload/{p}" for p in (lock.sections.get("debs") or {}).get("install_order", [])]
+    lines = ["set -e", "export DEBIAN_FRONTEND=noninteractive"]
+    if debs:
+        lines.append("dpkg -i " + " ".join(shlex.quote(d) for d in debs) + " >/dev/null")
+    ruby = lock.by_kind("ruby-source")
+    if ruby:
+        section = lock.sections.get("ruby") or {}
+        prefix = section.get("prefix", "/usr/local")
+        configure = " ".join(shlex.quote(a) for a in section.get("configure", []))
+        lines += [
+            "mkdir -p /root/build && cd /root/build",
+            f"tar -xf /root/payload/{ruby[0].path}",
+            "cd */",
+            f"./configure --prefix={prefix} {configure} >/dev/null",
+            f"make -j{jobs} >/dev/null",
+            "make install >/dev/null",
+        ]
+    gems = (lock.sections.get("gems") or {}).get("install_order") or [a.path for a in lock.by_kind("gem")]
+    if gems:
+        names = " ".join(shlex.quote(p.rsplit("/", 1)[-1]) for p in gems)
+        gem = f"{(lock.sections.get('ruby') or {}).get('prefix', '/usr/local')}/bin/gem" if ruby else "gem"
+        lines.append(f"cd /root/payload/gems && {gem} install --local --no-document {names} >/dev/null")
+    for art in lock.by_kind("binary"):
+        lines.append(f"install -m 0755 /root/payload/{art.path} /usr/local/bin/{art.name}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bundle", type=Path, required=True, help="a bundle directory built by bosh-bundle build")
+    cache = Path(os.environ.get("BOSH_OFFLINE_E2E_CACHE", "/var/cache/bosh-offline-e2e"))
+    parser.add_argument("--root-tar", type=Path, default=cache / "bookworm-minbase.tar")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--keep", action="store_true", help="keep the two roots")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-install-", dir="/var/tmp"))
+    try:
+        ours_root = fresh_root(args.root_tar, work / "ours")
+        shutil.copytree(args.bundle, ours_root / "root/bundle")
+        ours = offline(ours_root, "sh", "/root/bundle/install.sh", "--yes", f"--jobs={args.jobs}")
+
+        hand_root = fresh_root(args.root_tar, work / "hand")
+        lock = read_lock(args.bundle / "bundle.lock")
+        extractor()(args.bundle, hand_root / "root/payload", lock)  # untimed: the operator's 7z x
+        (hand_root / "root/by-hand.sh").write_text(by_hand_script(args.bundle, args.jobs))
+        hand = offline(hand_root, "sh", "/root/by-hand.sh")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    result = {"ours_s": round(ours, 1), "by_hand_s": round(hand, 1), "ratio": round(ours / hand, 3)}
+    print(f"install.sh --yes: {ours:.1f} s   by hand: {hand:.1f} s   ratio {ours / hand:.3f} (goal <= 1.05)")
+    print(json.dumps(result, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
