@@ -23,7 +23,15 @@ from bundler.errors import BundleError
 from bundler.lock import Artifact, Lock
 from installer.aws.keys import read_local_key
 from installer.aws.rules import missing_rules
-from installer.aws.session import AWS_ERRORS, Clients, clients_for, error_code, error_text
+from installer.aws.session import (
+    AWS_ERRORS,
+    Clients,
+    clients_for,
+    error_code,
+    error_text,
+    guard_logging,
+    unguard_logging,
+)
 from installer.site import Site
 
 log = logging.getLogger(__name__)
@@ -62,8 +70,19 @@ def stemcell_virtualization(stemcell: Artifact) -> str:
 
 
 def preflight(site: Site, lock: Lock | None = None, clients: Clients | None = None) -> list[Check]:
-    """Run every check; never changes anything in the account."""
-    return _Preflight(site, lock, clients or clients_for(site)).run()
+    """Run every check; never changes anything in the account.
+
+    Called without ``clients`` (as ``bosh-install deploy`` does), it builds them from the site and
+    keeps the site's credentials out of the log handlers for the duration.
+    """
+    if clients is not None:
+        return _Preflight(site, lock, clients).run()
+    clients = clients_for(site)
+    guard = guard_logging(clients.secrets)
+    try:
+        return _Preflight(site, lock, clients).run()
+    finally:
+        unguard_logging(guard)
 
 
 class _Preflight:
@@ -245,8 +264,12 @@ class _Preflight:
 
     def check_credentials(self) -> None:
         field = "aws.access_key_id" if self.site.aws.access_key_id else "aws.profile"
+        region = self.site.aws.region
+        # STS answers in every region: with an AZ or a typo in aws.region, ask the zone's region (or
+        # us-east-1) so that the region check, not a DNS failure here, explains the problem
+        sts_region = region if REGION_RE.match(region) else (region_of_zone(region) or "us-east-1")
         try:
-            ident = self.clients.sts.get_caller_identity()
+            ident = self.clients.client("sts", sts_region).get_caller_identity()
         except AWS_ERRORS as exc:
             self.add(
                 "credentials",
