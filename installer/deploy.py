@@ -240,6 +240,14 @@ def task_number(text: str) -> str | None:
     return found[-1] if found else None
 
 
+def _stat(path: Path) -> list[int]:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return []
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
 def keep_state(paths: Paths) -> None:
     """Copy bosh-init's state file into the state dir (the previous copy becomes ``.prev``)."""
     src = paths.bosh_init_state()
@@ -332,7 +340,7 @@ class Deployer:
         def run() -> dict[str, Any]:
             return {af.artifact.path: manifests.verify_file(af) for af in files}
 
-        inputs = {af.artifact.path: af.artifact.sha256 for af in files}
+        inputs = {af.artifact.path: [af.artifact.sha256, _stat(af.path)] for af in files}  # a changed file: again
         return Step(f"{kind}.verify", inputs, f"check {len(files)} release/stemcell files against the lock", run)
 
     # -- MicroBOSH
