@@ -16,8 +16,10 @@ from __future__ import annotations
 import io
 import logging
 import os
+import queue
 import re
 import stat
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,9 +73,14 @@ def find_volumes(bundle_dir: Path) -> list[Path]:
 
 
 class VolumeWriter(io.RawIOBase):
-    """A seekable, writable file spread over ``payload.7z.001``, ``.002``…, each at most ``size`` bytes."""
+    """A seekable, writable file spread over ``payload.7z.001``, ``.002``…, each at most ``size`` bytes
+    (or one ``payload.7z`` when ``size`` is None).
 
-    def __init__(self, directory: Path, size: int) -> None:
+    Writes are handed to a background thread, so the disk writes overlap py7zr's reading and CRC
+    computation on the other core; ``close`` waits for them and raises the first write error.
+    """
+
+    def __init__(self, directory: Path, size: int | None, depth: int = 16) -> None:
         super().__init__()
         self.directory = Path(directory)
         self.volume_size = size
@@ -81,6 +88,10 @@ class VolumeWriter(io.RawIOBase):
         self.paths: list[Path] = []
         self.pos = 0
         self.end = 0
+        self._queue: queue.Queue[tuple[int, bytes] | None] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="payload-writer", daemon=True)
+        self._thread.start()
 
     def writable(self) -> bool:
         return True
@@ -99,39 +110,61 @@ class VolumeWriter(io.RawIOBase):
         self.pos = base + offset
         return self.pos
 
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        if self._error is not None:
+            raise self._error
+        block = data if isinstance(data, bytes) else bytes(data)
+        self._queue.put((self.pos, block))
+        self.pos += len(block)
+        self.end = max(self.end, self.pos)
+        return len(block)
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._write_at(*item)
+                except BaseException as exc:  # reported by write() or close()
+                    self._error = exc
+
     def _volume(self, index: int) -> io.BufferedRandom:
         while len(self.files) <= index:
-            path = self.directory / volume_name(len(self.files) + 1)
+            name = PAYLOAD if self.volume_size is None else volume_name(len(self.files) + 1)
+            path = self.directory / name
             self.files.append(open(path, "w+b"))  # noqa: SIM115 - closed in close()
             self.paths.append(path)
         return self.files[index]
 
-    def write(self, data: bytes | bytearray | memoryview) -> int:
-        view = memoryview(data).cast("B")
-        total = len(view)
+    def _write_at(self, pos: int, data: bytes) -> None:
+        view = memoryview(data)
         while view:
-            index, offset = divmod(self.pos, self.volume_size)
+            if self.volume_size is None:
+                index, offset, n = 0, pos, len(view)
+            else:
+                index, offset = divmod(pos, self.volume_size)
+                n = min(len(view), self.volume_size - offset)
             f = self._volume(index)
             f.seek(offset)
-            n = min(len(view), self.volume_size - offset)
             f.write(view[:n])
             view = view[n:]
-            self.pos += n
-            self.end = max(self.end, self.pos)
-        return total
+            pos += n
 
     def flush(self) -> None:
-        if not self.closed:
-            for f in self.files:
-                f.flush()
+        pass  # close() drains the queue; py7zr's flushes need not wait for the disk
 
     def close(self) -> None:
         if not self.closed:
-            self.flush()
+            self._queue.put(None)
+            self._thread.join()
             for f in self.files:
-                f.close()
+                try:
+                    f.close()
+                except OSError as exc:
+                    self._error = self._error or exc
             self.files = []
-        super().close()
+            super().close()
+            if self._error is not None:
+                raise self._error
 
 
 class VolumeReader(io.RawIOBase):
@@ -211,8 +244,7 @@ def write_payload(
     filters: list[dict[str, int]] = [{"id": py7zr.FILTER_COPY}]
     if password is not None:
         filters.append({"id": py7zr.FILTER_CRYPTO_AES256_SHA256})
-    target: VolumeWriter | Path
-    target = VolumeWriter(out_dir, volume_size) if volume_size else Path(out_dir) / PAYLOAD
+    target = VolumeWriter(out_dir, volume_size)
     try:
         with py7zr.SevenZipFile(
             target, "w", filters=filters, password=password, header_encryption=password is not None
@@ -220,9 +252,8 @@ def write_payload(
             for name, path in sorted(members):
                 z.write(path, arcname=name)
     finally:
-        if isinstance(target, VolumeWriter):
-            target.close()
-    return target.paths if isinstance(target, VolumeWriter) else [target]
+        target.close()
+    return target.paths
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,8 @@ def test_deploy_microbosh_then_bosh_with_the_stand_ins(env, tmp_path, capsys):
     out = capsys.readouterr().out
     director = _director(tmp_path)
     assert f"director UUID {director['uuid']}" in out and "https://52.99.9.99:25555" in out
+    assert "  | Started validating" in out  # bosh-init's progress is shown while it runs
+    _assert_no_secret_anywhere(env, out)
     state = json.loads((env.state / "microbosh-state.json").read_text())  # kept in the state dir
     assert state["current_vm_cid"].startswith("i-") and state["installation_id"]
     assert (env.state / "deploy" / "microbosh-state.json").exists()  # and beside the manifest

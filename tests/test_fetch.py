@@ -139,3 +139,23 @@ def test_file_urls_are_copied_and_verified(tmp_path, files):
     with pytest.raises(FetchError, match="cannot read"):
         fetch_one(Http(), missing, tmp_path / "cache")
     assert os.listdir(tmp_path / "cache" / "sha256")
+
+
+def test_two_builds_sharing_a_cache_download_once(tmp_path, files):
+    import threading
+
+    with LoopbackServer(root=tmp_path / "srv") as srv:
+        srv.faults["/b.bin"] = {"rate": 2_000_000}
+        a = artifact("b.bin", files["b.bin"], srv.url("b.bin"))
+        results = []
+
+        def build():
+            results.append(fetch_one(Http(), a, tmp_path / "cache", options=FAST).read_bytes())
+
+        threads = [threading.Thread(target=build) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert results == [files["b.bin"]] * 2
+        assert srv.requests["/b.bin"] == 1  # the second waited on the .part lock, then found the file
