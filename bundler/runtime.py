@@ -40,11 +40,13 @@ from bundler.spec import FileRef, RuntimeSpec, Spec
 
 log = logging.getLogger(__name__)
 
-# What the installer imports at run time (bundler's resolver-only dependencies are left out).
-INSTALLER_REQUIREMENTS: tuple[str, ...] = ("requests", "pyyaml", "python-debian", "tqdm", "py7zr", "boto3")
-# Shipped as wheels in distro mode too: py7zr is too old in the distros (Debian 12 has 0.11), boto3
-# is not among the runtime debs (the installer's aws commands need it).
-DISTRO_WHEELS: tuple[str, ...] = ("py7zr", "boto3")
+# What the installer imports at run time (resolvelib too: the gem content check lives beside the resolver).
+INSTALLER_REQUIREMENTS: tuple[str, ...] = (
+    "requests", "pyyaml", "python-debian", "tqdm", "py7zr", "boto3", "resolvelib",
+)  # fmt: skip
+# Shipped as wheels in distro mode too: py7zr is too old in the distros (Debian 12 has 0.11); boto3
+# and resolvelib are not among the runtime debs (the aws commands and the gem content check need them).
+DISTRO_WHEELS: tuple[str, ...] = ("py7zr", "boto3", "resolvelib")
 # (os, release) -> the python3 minor version the release ships
 DISTRO_PYTHON = {
     ("debian", "12"): "3.11",
