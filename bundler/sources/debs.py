@@ -213,6 +213,11 @@ class Universe:
             self._by_source = got
         return got
 
+    def held(self, name: str) -> bool:
+        """apt does not change a package whose dpkg selection is ``hold`` unless the user names it."""
+        cur = self.installed.get(name)
+        return cur is not None and cur.fields.get("Status", "").startswith("hold ")
+
     def known(self, name: str) -> bool:
         return bool(self.versions(name)) or name in self.installed
 
@@ -355,6 +360,9 @@ class Resolver:
                 return True
             if name in self.marked:
                 return True
+        if not from_user and cur is not None and cand.version != cur.version and self.u.held(name):
+            self.failures.append(f"{self.chain(name)}: {name} is held at {cur.version} (dpkg selection 'hold')")
+            return False
         if depth > 3000:
             raise ResolutionError(f"dependency chain too deep at {name}")
         bad = self.deps_satisfiable(cand)
