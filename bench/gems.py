@@ -135,7 +135,7 @@ def main() -> int:
     backed_off = sorted(n for n, v in chosen.items() if v != "3.0.0")
     print(f"ours: {len(chosen)} gems chosen, {len(backed_off)} below their newest release;")
     print(f"      {counter.rejected} candidates rejected, {counter.conflicts} conflict resolutions (backtracking)")
-    print(f"      HTTP requests: cold {fetched}, warm {fetched_warm} (only /versions)")
+    print(f"      HTTP requests: cold {fetched}, warm {fetched_warm} (the tail of /versions)")
     agree = (
         "the same set"
         if ref_chosen == chosen

@@ -77,6 +77,8 @@ def test_deploy_microbosh_then_bosh_with_the_stand_ins(env, tmp_path, capsys):
     out = capsys.readouterr().out
     director = _director(tmp_path)
     assert f"director UUID {director['uuid']}" in out and "https://52.99.9.99:25555" in out
+    assert "  | Started validating" in out  # bosh-init's progress is shown while it runs
+    _assert_no_secret_anywhere(env, out)
     state = json.loads((env.state / "microbosh-state.json").read_text())  # kept in the state dir
     assert state["current_vm_cid"].startswith("i-") and state["installation_id"]
     assert (env.state / "deploy" / "microbosh-state.json").exists()  # and beside the manifest
@@ -289,3 +291,11 @@ def test_v1_tables_are_read_with_continuation_rows():
     assert versions_in(parse_table(stemcells), "bosh-aws-xen-ubuntu-trusty-go_agent") == {"3147"}
     assert versions_in(parse_table("No stemcells"), "x") == set()
     assert task_number("Director task 7\n  Started deploying\n\nTask 7 error") == "7"
+
+
+def test_a_file_changed_after_verification_is_checked_again(env, capsys):
+    assert deploy(env, "microbosh") == 0
+    release = env.payload / "releases" / "bosh-233.tgz"
+    release.write_bytes(release.read_bytes()[:-1] + b"!")
+    assert deploy(env, "microbosh") == 1
+    assert "sha256" in capsys.readouterr().err

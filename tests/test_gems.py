@@ -3,6 +3,7 @@
 Target as in the guide: Ruby 2.1.6 with RubyGems 2.2.3, platforms ruby and x86_64-linux.
 """
 
+import base64
 import hashlib
 import json
 import shutil
@@ -116,8 +117,39 @@ def test_info_files_are_cached_and_only_versions_is_fetched_again(server, tmp_pa
     resolve_gems(index, [("top", "")], GUIDE)
     assert sorted(u.rsplit("/", 1)[1] for u in index.fetched) == ["base", "left", "right", "top", "versions"]
     warm = CompactIndex(Http(), server.base_url, tmp_path)
+    before = server.bytes_sent["/versions"]
     resolve_gems(warm, [("top", "")], GUIDE)
-    assert [u.rsplit("/", 1)[1] for u in warm.fetched] == ["versions"]
+    size = (server.root / "versions").stat().st_size
+    assert warm.fetched == [f"{server.base_url}/versions (from byte {size - 1})"]
+    assert server.bytes_sent["/versions"] - before == 1  # only the last byte, to see nothing changed
+
+
+def test_a_grown_versions_file_is_read_from_where_the_cache_ends(server, tmp_path):
+    def resolve_top():
+        index = CompactIndex(Http(), server.base_url, tmp_path)
+        return {e.name: str(e.version) for e in resolve_gems(index, [("top", "")], GUIDE).gems}, index
+
+    assert resolve_top()[0]["base"] == "1.5.0"
+    old = (server.root / "versions").read_bytes()
+    info = (server.root / "info" / "base").read_text() + "1.9.0 |checksum:" + "9" * 64 + "\n"
+    appended = f"base 1.9.0 {hashlib.md5(info.encode()).hexdigest()}\n".encode()
+    server.routes["/versions"] = old + appended
+    server.routes["/info/base"] = info.encode()
+    chosen, index = resolve_top()
+    assert chosen["base"] == "1.9.0"
+    assert server.ranges[-1] == ("/versions", f"bytes={len(old) - 1}-")
+    assert f"{server.base_url}/versions" not in index.fetched  # no full download
+    assert (tmp_path / index.cache_dir.name / "versions").read_bytes() == old + appended
+
+    # a server that states the whole file's sha256: a joined file that does not match it is refetched
+    def with_wrong_digest(handler):
+        return 200, {"Repr-Digest": "sha-256=:" + base64.b64encode(b"x" * 32).decode() + ":"}, old + appended
+
+    server.routes["/versions"] = with_wrong_digest
+    assert resolve_top()[1].fetched[:2] == [
+        f"{server.base_url}/versions (from byte {len(old + appended) - 1})",
+        f"{server.base_url}/versions",
+    ]
 
 
 def _spec(tmp_path, source, requirements='top: ">= 0"'):

@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
@@ -429,6 +430,11 @@ class Resolver:
         for q, qc in self.u.installed.items():
             if q in self.marked or q == cand.name or q in self.removed:
                 continue
+            texts = [qc.fields.get("Depends", ""), qc.fields.get("Pre-Depends", "")]
+            if self.with_recommends:
+                texts.append(qc.fields.get("Recommends", ""))
+            if not any(cand.name in t for t in texts):
+                continue  # cheap filter before parsing the relations
             for group in self.important_groups_installed(qc):
                 for rel in group:
                     if rel.name != cand.name:
@@ -664,20 +670,26 @@ class DebRequest:
 
 
 def load_universe(client: AptClient, sources: Sequence[AptSource], arch: str) -> Universe:
-    indexes = []
-    for source in sources:
-        for suite in source.suites:
-            rel = client.release(source, suite)
-            for comp in source.components:
-                indexes.append((rel, client.packages(rel, comp, arch)))
-                all_path = f"{comp}/binary-all/Packages"
-                # apt reads binary-all only when Release lists "all" among its Architectures
-                archs = rel.fields.get("Architectures")
-                no_all = "Packages" in rel.fields.get("No-Support-for-Architecture-all", "")
-                wants_all = archs is None or "all" in archs.split()
-                if wants_all and not no_all and any(rel.entry(all_path + s) for s in ("", ".gz", ".xz")):
-                    indexes.append((rel, client.index(rel, all_path)))
-    return Universe(indexes, arch)
+    """Every suite's verified Release and Packages indexes, fetched in parallel, kept in sources order."""
+
+    def one_suite(source: AptSource, suite: str) -> list[tuple[Release, Index]]:
+        rel = client.release(source, suite)
+        out = []
+        for comp in source.components:
+            out.append((rel, client.packages(rel, comp, arch)))
+            all_path = f"{comp}/binary-all/Packages"
+            # apt reads binary-all only when Release lists "all" among its Architectures
+            archs = rel.fields.get("Architectures")
+            no_all = "Packages" in rel.fields.get("No-Support-for-Architecture-all", "")
+            wants_all = archs is None or "all" in archs.split()
+            if wants_all and not no_all and any(rel.entry(all_path + s) for s in ("", ".gz", ".xz")):
+                out.append((rel, client.index(rel, all_path)))
+        return out
+
+    pairs = [(source, suite) for source in sources for suite in source.suites]
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(pairs)))) as pool:
+        results = list(pool.map(lambda p: one_suite(*p), pairs))
+    return Universe([x for r in results for x in r], arch)
 
 
 def minimal_base(universe: Universe) -> dict[str, Cand]:

@@ -46,7 +46,7 @@ def _lock_binary(b: BinarySpec, ctx) -> Artifact:
     facts = lockfetch.remembered(ctx.cache, "files", key)
     if facts is None:
         log.info("%s: downloading %s", what, b.url)
-        sha256, size = _download(ctx, b.url, what, b.sha256)
+        sha256, size = lockfetch.retrying(ctx.http, what, lambda: _download(ctx, b.url, what, b.sha256))
         facts = {"sha256": sha256, "size": size}
         lockfetch.remember(ctx.cache, "files", key, facts)
     trust = "pinned" if b.sha256 else "first-download"

@@ -22,6 +22,8 @@ the platform, the runtime dependency edges and ``required_ruby_version``.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import gzip
 import hashlib
 import logging
@@ -117,6 +119,20 @@ def parse_info_line(name: str, line: str, where: str) -> IndexEntry:
     return IndexEntry(name, version, platform or "ruby", tuple(deps), m.group(1), ruby, rubygems)
 
 
+def _whole_file_sha256(headers: Mapping[str, str]) -> bytes | None:
+    """The sha256 a server states for the whole representation (RFC 9530 ``Repr-Digest:
+    sha-256=:B64:`` or the older ``Digest: sha-256=B64``), if any."""
+    for header in ("Repr-Digest", "Digest"):
+        for item in (headers.get(header) or "").split(","):
+            algo, _, value = item.strip().partition("=")
+            if algo.lower() == "sha-256" and value:
+                try:
+                    return base64.b64decode(value.strip(":"), validate=True)
+                except (binascii.Error, ValueError):
+                    return None
+    return None
+
+
 def parse_versions(text: str, where: str) -> dict[str, str]:
     """``/versions``: gem name -> MD5 of its current info file (the last line for a name wins)."""
     out: dict[str, str] = {}
@@ -156,10 +172,47 @@ class CompactIndex:
     def versions(self) -> dict[str, str]:
         if self._versions is None:
             url = f"{self.source}/versions"
-            data = self.http.get_bytes(url)
-            self.fetched.append(url)
+            data = self._versions_bytes(url)
             self._versions = parse_versions(data.decode("utf-8", "replace"), url)
         return self._versions
+
+    def _versions_bytes(self, url: str) -> bytes:
+        """``/versions`` only grows between compactions (rubygems.org's is ~20 MB), so, as Bundler
+        does, ask only for what follows the cached copy: ``Range: bytes=N-1-``, where the first byte
+        returned must equal the last byte we have (a newline).  When the server states the whole
+        file's sha256 (``Repr-Digest``/``Digest``), the joined file must match it; anything odd
+        (no 206, a shrunken file, a mismatch) falls back to one full download."""
+        cached = self.cache_dir / "versions" if self.cache_dir is not None else None
+        old = cached.read_bytes() if cached is not None and cached.is_file() else b""
+        data = None
+        if old:
+            data = self._versions_tail(url, old)
+        if data is None:
+            data = self.http.get_bytes(url)
+            self.fetched.append(url)
+        if cached is not None and data != old:
+            tmp = cached.with_name("versions.tmp")
+            tmp.write_bytes(data)
+            tmp.replace(cached)
+        return data
+
+    def _versions_tail(self, url: str, old: bytes) -> bytes | None:
+        start = len(old) - 1
+        try:
+            resp = self.http.session.get(self.http.url(url), headers={"Range": f"bytes={start}-"}, timeout=TIMEOUT)
+        except Exception as exc:  # requests' errors: retried by the full download
+            log.debug("GET %s from byte %d: %s", url, start, exc)
+            return None
+        if resp.status_code != 206 or not resp.content.startswith(old[-1:]):
+            log.debug("GET %s from byte %d: HTTP %d; downloading it whole", url, start, resp.status_code)
+            return None
+        self.fetched.append(f"{url} (from byte {start})")
+        data = old + resp.content[1:]
+        expected = _whole_file_sha256(resp.headers)
+        if expected is not None and hashlib.sha256(data).digest() != expected:
+            log.debug("%s: the joined file does not match the server's digest; downloading it whole", url)
+            return None
+        return data
 
     def exists(self, name: str) -> bool:
         return name in self.versions()
