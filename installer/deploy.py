@@ -1,11 +1,19 @@
 """Deploying MicroBOSH (bosh-init) and BOSH (bosh v1 CLI) from the site file and the bundle.
 
 ``prepare`` loads the site file, the lock and the vars store, renders both manifests and checks
-them; nothing runs while a problem remains.  ``deploy_microbosh`` and ``deploy_bosh`` are sequences
-of journaled steps (``installer.journal``): each step's inputs are digested, a step done with the
-same inputs is skipped, a failed or interrupted one runs again, so re-running the command resumes
-where it stopped.  Commands run through ``installer.runner.Runner`` with every secret registered
-for redaction, so logs, ``--plan`` output and errors never show a password.
+them; nothing runs while a problem remains.  ``Deployer.deploy("microbosh"|"bosh")`` runs a
+sequence of journaled steps (``installer.journal``, shared with the install steps; names start
+with ``microbosh.``/``bosh.``): each step's inputs are digested, a step done with the same inputs
+is skipped, a failed or interrupted one runs again, so re-running the command resumes where it
+stopped.  ``Deployer.destroy`` wraps ``bosh-init delete`` / ``bosh delete deployment``.
+
+microbosh: verify files → ``bosh-init deploy`` → ``bosh target`` → ``bosh login`` → ``bosh status --uuid``
+bosh:      verify files → target + login + UUID check → upload stemcell → upload release (each
+           skipped when the director has it) → ``bosh deployment`` → ``bosh -n deploy`` (on failure
+           ``bosh task N --debug`` goes into the logs)
+
+Commands run through ``installer.runner.Runner`` with every secret registered for redaction, so
+logs, ``--plan`` output and errors never show a password.
 
 State (``--state-dir``, default ``/var/lib/bosh-offline``)::
 

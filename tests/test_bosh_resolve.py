@@ -266,3 +266,15 @@ def test_a_transfer_cut_short_every_time_is_a_fetch_error(tmp_path, reference):
         replica.server.faults["/d/github.com/cloudfoundry/bosh?v=233"] = {"drop_after": 1000}
         with pytest.raises(FetchError, match=r"GET http://127.0.0.1:\d+/d/github.com/cloudfoundry/bosh\?v=233: trans"):
             resolve_releases(spec, _ctx(spec, tmp_path))
+
+
+def test_a_first_download_through_a_mirror_is_not_remembered_for_another_source(tmp_path, reference):
+    cache = tmp_path / "cache"
+    shas = []
+    for i in range(2):
+        with bf.serve_boshio(reference) as replica:
+            replica.server.routes[bf.BOSH_INIT_PATH] = f"bosh-init build {i}".encode()
+            spec = _spec(tmp_path / str(i), replica, reference)
+            ctx = LockContext(http=Http(mirrors=spec.mirrors, retries=0), cache=cache)
+            shas.append(resolve_binaries(spec, ctx).artifacts[0].sha256)
+    assert shas[0] != shas[1]
