@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bundler import cli
-from bundler.errors import IntegrityError, ResolutionError
+from bundler.errors import FetchError, IntegrityError, ResolutionError
 from bundler.http import Http
 from bundler.lock import read_lock
 from bundler.resolve import LockContext
@@ -240,3 +240,41 @@ def test_an_unknown_repository_says_to_check_repo(tmp_path, reference):
         spec = load_spec(path)
         with pytest.raises(ResolutionError, match="bosh.io knows no release at github.com/cloudfoundry/bosh-typo"):
             resolve_releases(spec, _ctx(spec, tmp_path))
+
+
+def test_a_transfer_cut_short_is_downloaded_again(tmp_path, reference):
+    with bf.serve_boshio(reference) as replica:
+        spec = _spec(tmp_path, replica, reference)
+        path = "/d/github.com/cloudfoundry/bosh?v=233"
+        body = replica.server.routes[path]
+
+        def heal(handler):  # the first answer is cut (its fault was read already); later ones are whole
+            replica.server.faults.pop(path, None)
+            return 200, {}, body
+
+        replica.server.routes[path] = heal
+        replica.server.faults[path] = {"drop_after": 1000}
+        ctx = LockContext(http=Http(mirrors=spec.mirrors, retries=1, backoff=0), cache=tmp_path / "cache")
+        bosh = next(a for a in resolve_releases(spec, ctx).artifacts if a.name == "bosh")
+        assert bosh.sha256 == reference.release("bosh", "233").sha256
+        assert replica.server.requests[path] == 2
+
+
+def test_a_transfer_cut_short_every_time_is_a_fetch_error(tmp_path, reference):
+    with bf.serve_boshio(reference) as replica:
+        spec = _spec(tmp_path, replica, reference)
+        replica.server.faults["/d/github.com/cloudfoundry/bosh?v=233"] = {"drop_after": 1000}
+        with pytest.raises(FetchError, match=r"GET http://127.0.0.1:\d+/d/github.com/cloudfoundry/bosh\?v=233: trans"):
+            resolve_releases(spec, _ctx(spec, tmp_path))
+
+
+def test_a_first_download_through_a_mirror_is_not_remembered_for_another_source(tmp_path, reference):
+    cache = tmp_path / "cache"
+    shas = []
+    for i in range(2):
+        with bf.serve_boshio(reference) as replica:
+            replica.server.routes[bf.BOSH_INIT_PATH] = f"bosh-init build {i}".encode()
+            spec = _spec(tmp_path / str(i), replica, reference)
+            ctx = LockContext(http=Http(mirrors=spec.mirrors, retries=0), cache=cache)
+            shas.append(resolve_binaries(spec, ctx).artifacts[0].sha256)
+    assert shas[0] != shas[1]
