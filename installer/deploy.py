@@ -1,11 +1,19 @@
 """Deploying MicroBOSH (bosh-init) and BOSH (bosh v1 CLI) from the site file and the bundle.
 
 ``prepare`` loads the site file, the lock and the vars store, renders both manifests and checks
-them; nothing runs while a problem remains.  ``deploy_microbosh`` and ``deploy_bosh`` are sequences
-of journaled steps (``installer.journal``): each step's inputs are digested, a step done with the
-same inputs is skipped, a failed or interrupted one runs again, so re-running the command resumes
-where it stopped.  Commands run through ``installer.runner.Runner`` with every secret registered
-for redaction, so logs, ``--plan`` output and errors never show a password.
+them; nothing runs while a problem remains.  ``Deployer.deploy("microbosh"|"bosh")`` runs a
+sequence of journaled steps (``installer.journal``, shared with the install steps; names start
+with ``microbosh.``/``bosh.``): each step's inputs are digested, a step done with the same inputs
+is skipped, a failed or interrupted one runs again, so re-running the command resumes where it
+stopped.  ``Deployer.destroy`` wraps ``bosh-init delete`` / ``bosh delete deployment``.
+
+microbosh: verify files → ``bosh-init deploy`` → ``bosh target`` → ``bosh login`` → ``bosh status --uuid``
+bosh:      verify files → target + login + UUID check → upload stemcell → upload release (each
+           skipped when the director has it) → ``bosh deployment`` → ``bosh -n deploy`` (on failure
+           ``bosh task N --debug`` goes into the logs)
+
+Commands run through ``installer.runner.Runner`` with every secret registered for redaction, so
+logs, ``--plan`` output and errors never show a password.
 
 State (``--state-dir``, default ``/var/lib/bosh-offline``)::
 
@@ -220,9 +228,15 @@ def parse_table(text: str) -> list[dict[str, str]]:
 
 
 def versions_in(rows: list[dict[str, str]], name: str) -> set[str]:
+    """Versions of ``name`` in a ``bosh releases``/``bosh stemcells`` table.
+
+    The v1 CLI prints one row per version and leaves the name empty on the rows after the first;
+    a trailing ``*`` marks what is in use."""
     out: set[str] = set()
+    current = ""
     for row in rows:
-        if row.get("name") == name:
+        current = row.get("name") or current
+        if current == name:
             for v in re.split(r"[,\s]+", row.get("versions", row.get("version", ""))):
                 if v:
                     out.add(v.rstrip("*"))
@@ -232,6 +246,14 @@ def versions_in(rows: list[dict[str, str]], name: str) -> set[str]:
 def task_number(text: str) -> str | None:
     found = _TASK_RE.findall(text)
     return found[-1] if found else None
+
+
+def _stat(path: Path) -> list[int]:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return []
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
 def keep_state(paths: Paths) -> None:
@@ -266,11 +288,12 @@ class Tools:
 class Deployer:
     """Builds the journaled steps of ``deploy``/``destroy`` for one state dir and runs them."""
 
-    def __init__(self, prepared: Prepared, runner: Runner, tools: Tools):
+    def __init__(self, prepared: Prepared, runner: Runner, tools: Tools, progress: Callable[[str], None] | None = None):
         self.p = prepared
         self.paths = prepared.paths
         self.runner = runner
         self.tools = tools
+        self.progress = progress  # gets every (redacted) output line of the long commands
         self.journal = Journal.open(self.paths.state_dir)
         redact_all(runner, prepared)
 
@@ -278,10 +301,23 @@ class Deployer:
     def bosh(self, *args: str) -> list[str]:
         return [self.tools.bosh, "-n", "-c", str(self.paths.bosh_config), *args]
 
-    def capture(self, argv: Sequence[str], log_name: str, check: bool = True) -> tuple[int, str]:
+    def capture(self, argv: Sequence[str], log_name: str, check: bool = True, show: bool = False) -> tuple[int, str]:
         lines: list[str] = []
-        code = self.runner.run(argv, log_name=log_name, on_line=lines.append, check=check)
+
+        def sink(line: str) -> None:
+            lines.append(line)
+            if show and self.progress is not None:
+                self.progress(line)
+
+        code = self.runner.run(argv, log_name=log_name, on_line=sink, check=check)
         return code, "\n".join(lines)
+
+    def bosh_init_env(self) -> dict[str, str]:
+        self.paths.logs.mkdir(parents=True, exist_ok=True)
+        return {
+            "BOSH_INIT_LOG_PATH": str(self.paths.logs / "bosh-init.log"),
+            "BOSH_INIT_LOG_LEVEL": os.environ.get("BOSH_INIT_LOG_LEVEL", "debug"),
+        }
 
     def scrub_file(self, path: Path) -> None:
         """bosh-init writes its own log (BOSH_INIT_LOG_PATH), mbus URLs and all: redact it in place."""
@@ -312,7 +348,7 @@ class Deployer:
         def run() -> dict[str, Any]:
             return {af.artifact.path: manifests.verify_file(af) for af in files}
 
-        inputs = {af.artifact.path: af.artifact.sha256 for af in files}
+        inputs = {af.artifact.path: [af.artifact.sha256, _stat(af.path)] for af in files}  # a changed file: again
         return Step(f"{kind}.verify", inputs, f"check {len(files)} release/stemcell files against the lock", run)
 
     # -- MicroBOSH
@@ -327,10 +363,14 @@ class Deployer:
 
         def bosh_init() -> dict[str, Any]:
             restore_state(self.paths)
-            env = {"BOSH_INIT_LOG_PATH": str(self.paths.logs / "bosh-init.log")}
-            self.paths.logs.mkdir(parents=True, exist_ok=True)
             try:
-                self.runner.run(deploy_argv, log_name="bosh-init-deploy.log", cwd=self.paths.manifests, env=env)
+                self.runner.run(
+                    deploy_argv,
+                    log_name="bosh-init-deploy.log",
+                    cwd=self.paths.manifests,
+                    env=self.bosh_init_env(),
+                    on_line=self.progress,
+                )
             finally:
                 keep_state(self.paths)
                 self.scrub_file(self.paths.logs / "bosh-init.log")
@@ -403,13 +443,14 @@ class Deployer:
                 if af.artifact.version in versions_in(parse_table(out), af.artifact.name):
                     log.info("the director already has %s %s %s", what, af.artifact.name, af.artifact.version)
                     return {"uploaded": False}
-                self.runner.run(self.bosh("upload", what, str(af.path)), log_name=f"bosh-upload-{what}.log")
+                argv = self.bosh("upload", what, str(af.path))
+                self.runner.run(argv, log_name=f"bosh-upload-{what}.log", on_line=self.progress)
                 return {"uploaded": True}
 
             return run
 
         def deploy() -> dict[str, Any]:
-            code, out = self.capture(deploy_argv, "bosh-deploy.log", check=False)
+            code, out = self.capture(deploy_argv, "bosh-deploy.log", check=False, show=True)
             if code == 0:
                 return {"task": task_number(out)}
             task = task_number(out)
@@ -483,14 +524,13 @@ class Deployer:
         if kind == "microbosh":
             manifest = self.write_manifest("microbosh")
             restore_state(self.paths)
-            env = {"BOSH_INIT_LOG_PATH": str(self.paths.logs / "bosh-init.log")}
-            self.paths.logs.mkdir(parents=True, exist_ok=True)
             try:
                 self.runner.run(
                     [self.tools.bosh_init, "delete", str(manifest)],
                     log_name="bosh-init-delete.log",
                     cwd=self.paths.manifests,
-                    env=env,
+                    env=self.bosh_init_env(),
+                    on_line=self.progress,
                 )
             finally:
                 keep_state(self.paths)
@@ -500,7 +540,8 @@ class Deployer:
             self.runner.run(self.bosh("target", self.microbosh_url()), log_name="bosh-target.log")
             admin = self.p.secrets["microbosh"]["admin_password"]
             self.runner.run(self.bosh("login", "admin", admin), log_name="bosh-login.log")
-            self.runner.run(self.bosh("delete", "deployment", self.p.site.name), log_name="bosh-delete.log")
+            argv = self.bosh("delete", "deployment", self.p.site.name)
+            self.runner.run(argv, log_name="bosh-delete.log", on_line=self.progress)
             prefix = "bosh."
         for name in [n for n in self.journal.steps if n.startswith(prefix)]:
             self.journal.forget(name)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 
 import pytest
 
@@ -100,3 +102,49 @@ def test_missing_rule_is_named_with_port_and_source(aws, handmade):
         assert statuses(checks)["key_pair"] == "pass"
     finally:
         ec2.authorize_security_group_ingress(GroupId=handmade["group"], IpPermissions=[perm])
+
+
+def test_unreachable_endpoint_fails_credentials_once_and_skips_the_rest(handmade, tmp_path, capsys):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    text = handmade["site"].read_text()
+    site = tmp_path / "site.yml"
+    site.write_text(re.sub(r"endpoint_url: \S+", f"endpoint_url: http://127.0.0.1:{closed}", text))
+    site.chmod(0o644)  # and a site file holding keys that others may read
+    code = cli.main(["aws", "check", "--site", str(site)])
+    out = capsys.readouterr().out
+    assert code == 1
+    lines = {line.split()[0]: line.split()[1] for line in out.splitlines() if line and not line.startswith(" ")}
+    assert lines["credentials"] == "FAIL" and "cannot reach the AWS endpoint" in out
+    assert lines["site_file"] == "FAIL" and f"chmod 600 {site}" in out
+    assert lines["subnet"] == "skip" and lines["security_group"] == "skip"
+    assert lines["addresses"] == "pass"  # local checks still run
+    assert SITE_SECRET not in out and SITE_KEY_ID not in out
+
+
+def test_preflight_called_like_deploy_keeps_keys_out_of_debug_logs(aws, handmade, caplog):
+    caplog.set_level(logging.DEBUG)
+    checks = preflight(load_site(handmade["site"]), read_lock(handmade["lock"]))
+    assert all(c.ok for c in checks)
+    assert "AWS: region us-east-1" in caplog.text
+    assert SITE_KEY_ID not in caplog.text and SITE_SECRET not in caplog.text
+
+
+def test_addresses_outside_the_subnet_or_reserved_are_each_named(aws, handmade, tmp_path):
+    text = handmade["site"].read_text()
+    text = text.replace("static_ips: [10.0.0.10, 10.0.0.11]", "static_ips: [10.0.0.5, 10.0.1.11, 10.0.0.255]")
+    text = text.replace("  cidr: 10.0.0.0/24\n", "  cidr: 10.0.0.0/24\n  gateway: 10.0.0.4\n")
+    bad = tmp_path / "site.yml"
+    bad.write_text(text)
+    bad.chmod(0o600)
+    by = {c.name: c for c in preflight(load_site(bad), read_lock(handmade["lock"]))}
+    detail = by["addresses"].detail
+    assert by["addresses"].status == "FAIL"
+    assert "network.gateway 10.0.0.4 is not 10.0.0.1, AWS's subnet router" in detail
+    assert "bosh.static_ips[0] 10.0.0.5 is inside network.reserved" in detail
+    assert "bosh.static_ips[1] 10.0.1.11 is not inside 10.0.0.0/24" in detail
+    assert "bosh.static_ips[2] 10.0.0.255 is one of the five addresses AWS reserves" in detail
+    assert "microbosh" not in detail

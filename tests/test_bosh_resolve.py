@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bundler import cli
-from bundler.errors import IntegrityError, ResolutionError
+from bundler.errors import FetchError, IntegrityError, ResolutionError
 from bundler.http import Http
 from bundler.lock import read_lock
 from bundler.resolve import LockContext
@@ -196,3 +196,85 @@ def test_bosh_bundle_lock_writes_the_bosh_artifacts_and_warns(tmp_path, referenc
     ]
     light = lock.find("stemcell", bf.HVM)
     assert json.loads(json.dumps(light.meta["ami"])) == dict(sorted(bf.AMIS.items()))
+
+
+def test_pinned_urls_need_no_bosh_io_and_latest_takes_the_version_from_the_tarball(tmp_path, reference):
+    rel = reference.release("bosh-aws-cpi", "36")
+    light = reference.stemcell(bf.HVM, "3147", "light")
+    with bf.serve_boshio(reference) as replica:
+        path = tmp_path / "bundle.yml"
+        path.write_text(
+            "name: t\ntarget: {os: debian, release: '12', codename: bookworm}\n"
+            "bosh_io: {url: 'http://127.0.0.1:9'}\n"  # nothing listens: bosh.io must not be asked
+            "releases:\n"
+            f"  - {{name: bosh-aws-cpi, url: '{replica.base_url}/d/{rel.repo}?v=36', sha1: {rel.sha1}}}\n"
+            "stemcells:\n"
+            f"  - {{name: {bf.HVM}, version: '3147', variant: light,"
+            f" url: '{replica.base_url}{bf.LIGHT_BUCKET}/{light.filename}', sha256: {light.sha256}}}\n"
+        )
+        spec = load_spec(path)
+        ctx = _ctx(spec, tmp_path)
+        (release,) = resolve_releases(spec, ctx).artifacts
+        (stemcell,) = resolve_stemcells(spec, ctx).artifacts
+    assert (release.version, release.trust, release.sha256, release.meta["sha1"]) == (
+        "36",
+        "pinned",
+        rel.sha256,
+        rel.sha1,
+    )
+    assert (stemcell.trust, stemcell.sha256, stemcell.meta["ami"]) == (
+        "pinned",
+        light.sha256,
+        dict(sorted(bf.AMIS.items())),
+    )
+
+
+def test_an_unknown_repository_says_to_check_repo(tmp_path, reference):
+    with bf.serve_boshio(reference) as replica:
+        path = tmp_path / "bundle.yml"
+        path.write_text(
+            "name: t\ntarget: {os: debian, release: '12', codename: bookworm}\n"
+            f"bosh_io: {{url: '{replica.base_url}'}}\n"
+            "releases:\n  - {name: bosh, repo: github.com/cloudfoundry/bosh-typo, version: '233'}\n"
+        )
+        spec = load_spec(path)
+        with pytest.raises(ResolutionError, match="bosh.io knows no release at github.com/cloudfoundry/bosh-typo"):
+            resolve_releases(spec, _ctx(spec, tmp_path))
+
+
+def test_a_transfer_cut_short_is_downloaded_again(tmp_path, reference):
+    with bf.serve_boshio(reference) as replica:
+        spec = _spec(tmp_path, replica, reference)
+        path = "/d/github.com/cloudfoundry/bosh?v=233"
+        body = replica.server.routes[path]
+
+        def heal(handler):  # the first answer is cut (its fault was read already); later ones are whole
+            replica.server.faults.pop(path, None)
+            return 200, {}, body
+
+        replica.server.routes[path] = heal
+        replica.server.faults[path] = {"drop_after": 1000}
+        ctx = LockContext(http=Http(mirrors=spec.mirrors, retries=1, backoff=0), cache=tmp_path / "cache")
+        bosh = next(a for a in resolve_releases(spec, ctx).artifacts if a.name == "bosh")
+        assert bosh.sha256 == reference.release("bosh", "233").sha256
+        assert replica.server.requests[path] == 2
+
+
+def test_a_transfer_cut_short_every_time_is_a_fetch_error(tmp_path, reference):
+    with bf.serve_boshio(reference) as replica:
+        spec = _spec(tmp_path, replica, reference)
+        replica.server.faults["/d/github.com/cloudfoundry/bosh?v=233"] = {"drop_after": 1000}
+        with pytest.raises(FetchError, match=r"GET http://127.0.0.1:\d+/d/github.com/cloudfoundry/bosh\?v=233: trans"):
+            resolve_releases(spec, _ctx(spec, tmp_path))
+
+
+def test_a_first_download_through_a_mirror_is_not_remembered_for_another_source(tmp_path, reference):
+    cache = tmp_path / "cache"
+    shas = []
+    for i in range(2):
+        with bf.serve_boshio(reference) as replica:
+            replica.server.routes[bf.BOSH_INIT_PATH] = f"bosh-init build {i}".encode()
+            spec = _spec(tmp_path / str(i), replica, reference)
+            ctx = LockContext(http=Http(mirrors=spec.mirrors, retries=0), cache=cache)
+            shas.append(resolve_binaries(spec, ctx).artifacts[0].sha256)
+    assert shas[0] != shas[1]

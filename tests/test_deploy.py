@@ -77,6 +77,8 @@ def test_deploy_microbosh_then_bosh_with_the_stand_ins(env, tmp_path, capsys):
     out = capsys.readouterr().out
     director = _director(tmp_path)
     assert f"director UUID {director['uuid']}" in out and "https://52.99.9.99:25555" in out
+    assert "  | Started validating" in out  # bosh-init's progress is shown while it runs
+    _assert_no_secret_anywhere(env, out)
     state = json.loads((env.state / "microbosh-state.json").read_text())  # kept in the state dir
     assert state["current_vm_cid"].startswith("i-") and state["installation_id"]
     assert (env.state / "deploy" / "microbosh-state.json").exists()  # and beside the manifest
@@ -261,3 +263,39 @@ def test_bosh_stand_in_enforces_order_and_uuid(env, tmp_path):
     assert _standin("bosh", *cfg, "deployment", str(tmp_path / "m" / "bosh.yml")).returncode == 0
     r = _standin("bosh", *cfg, "deploy")
     assert r.returncode == 1 and "This manifest references director with UUID not-this-one" in r.stdout
+
+
+def test_v1_tables_are_read_with_continuation_rows():
+    from installer.deploy import parse_table, task_number, versions_in
+
+    releases = """\
++--------------+----------+-------------+
+| Name         | Versions | Commit Hash |
++--------------+----------+-------------+
+| bosh         | 232      | 1a2b3c4d+   |
+|              | 233*     | 5e6f7a8b    |
+| bosh-aws-cpi | 36       | 9c0d1e2f    |
++--------------+----------+-------------+
+(*) Currently deployed
+"""
+    rows = parse_table(releases)
+    assert versions_in(rows, "bosh") == {"232", "233"}
+    assert versions_in(rows, "bosh-aws-cpi") == {"36"}
+    stemcells = """\
++-------------------------------------+---------------+---------+--------------+
+| Name                                | OS            | Version | CID          |
++-------------------------------------+---------------+---------+--------------+
+| bosh-aws-xen-ubuntu-trusty-go_agent | ubuntu-trusty | 3147*   | ami-0a1b2c3d |
++-------------------------------------+---------------+---------+--------------+
+"""
+    assert versions_in(parse_table(stemcells), "bosh-aws-xen-ubuntu-trusty-go_agent") == {"3147"}
+    assert versions_in(parse_table("No stemcells"), "x") == set()
+    assert task_number("Director task 7\n  Started deploying\n\nTask 7 error") == "7"
+
+
+def test_a_file_changed_after_verification_is_checked_again(env, capsys):
+    assert deploy(env, "microbosh") == 0
+    release = env.payload / "releases" / "bosh-233.tgz"
+    release.write_bytes(release.read_bytes()[:-1] + b"!")
+    assert deploy(env, "microbosh") == 1
+    assert "sha256" in capsys.readouterr().err

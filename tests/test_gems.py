@@ -3,6 +3,7 @@
 Target as in the guide: Ruby 2.1.6 with RubyGems 2.2.3, platforms ruby and x86_64-linux.
 """
 
+import base64
 import hashlib
 import json
 import shutil
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bundler.errors import IntegrityError, ResolutionError
+from bundler.fetch import FetchOptions, fetch_one
 from bundler.http import Http
 from bundler.lock import Artifact
 from bundler.resolve import LockContext, resolve_spec
@@ -115,8 +117,39 @@ def test_info_files_are_cached_and_only_versions_is_fetched_again(server, tmp_pa
     resolve_gems(index, [("top", "")], GUIDE)
     assert sorted(u.rsplit("/", 1)[1] for u in index.fetched) == ["base", "left", "right", "top", "versions"]
     warm = CompactIndex(Http(), server.base_url, tmp_path)
+    before = server.bytes_sent["/versions"]
     resolve_gems(warm, [("top", "")], GUIDE)
-    assert [u.rsplit("/", 1)[1] for u in warm.fetched] == ["versions"]
+    size = (server.root / "versions").stat().st_size
+    assert warm.fetched == [f"{server.base_url}/versions (from byte {size - 1})"]
+    assert server.bytes_sent["/versions"] - before == 1  # only the last byte, to see nothing changed
+
+
+def test_a_grown_versions_file_is_read_from_where_the_cache_ends(server, tmp_path):
+    def resolve_top():
+        index = CompactIndex(Http(), server.base_url, tmp_path)
+        return {e.name: str(e.version) for e in resolve_gems(index, [("top", "")], GUIDE).gems}, index
+
+    assert resolve_top()[0]["base"] == "1.5.0"
+    old = (server.root / "versions").read_bytes()
+    info = (server.root / "info" / "base").read_text() + "1.9.0 |checksum:" + "9" * 64 + "\n"
+    appended = f"base 1.9.0 {hashlib.md5(info.encode()).hexdigest()}\n".encode()
+    server.routes["/versions"] = old + appended
+    server.routes["/info/base"] = info.encode()
+    chosen, index = resolve_top()
+    assert chosen["base"] == "1.9.0"
+    assert server.ranges[-1] == ("/versions", f"bytes={len(old) - 1}-")
+    assert f"{server.base_url}/versions" not in index.fetched  # no full download
+    assert (tmp_path / index.cache_dir.name / "versions").read_bytes() == old + appended
+
+    # a server that states the whole file's sha256: a joined file that does not match it is refetched
+    def with_wrong_digest(handler):
+        return 200, {"Repr-Digest": "sha-256=:" + base64.b64encode(b"x" * 32).decode() + ":"}, old + appended
+
+    server.routes["/versions"] = with_wrong_digest
+    assert resolve_top()[1].fetched[:2] == [
+        f"{server.base_url}/versions (from byte {len(old + appended) - 1})",
+        f"{server.base_url}/versions",
+    ]
 
 
 def _spec(tmp_path, source, requirements='top: ">= 0"'):
@@ -165,8 +198,13 @@ def test_a_tampered_gem_fails_its_sha256(server, tmp_path):
     lock = resolve_spec(_spec(tmp_path, server.base_url), LockContext(Http(), tmp_path / "cache"))
     top = lock.find("gem", "top")
     server.faults["/gems/top-1.0.0.gem"] = {"corrupt": True}
-    with pytest.raises(IntegrityError, match=r"top-1\.0\.0\.gem: sha256 is [0-9a-f]{64}, expected " + top.sha256):
-        _download(server, top, tmp_path / "dl")
+    with pytest.raises(IntegrityError) as exc:
+        fetch_one(Http(retries=0), top, tmp_path / "dl", options=FetchOptions(attempts=1, backoff=0))
+    assert "top-1.0.0.gem" in str(exc.value) and top.sha256 in str(exc.value)
+    assert (
+        not list((tmp_path / "dl").rglob("*.gem"))
+        and not (tmp_path / "dl" / "sha256" / top.sha256[:2] / top.sha256).exists()
+    )
 
 
 def test_a_gem_whose_metadata_disagrees_with_the_index_is_reported(server, repo, tmp_path):
@@ -229,3 +267,27 @@ def test_gems_resolve_command_exit_codes(server, tmp_path, capsys):
     assert _cli(server, tmp_path, "top:=> 1", "--ruby", "2.1.6") == 2
     assert "gem request top:=> 1: malformed gem requirement" in capsys.readouterr().err
     assert _cli(server, tmp_path, "top", "--ruby", "two") == 2
+
+
+def test_check_artifact_compares_only_what_the_lock_records(repo):
+    top = repo / "gems" / "top-1.0.0.gem"
+    bare = Artifact("gem", "top", "1.0.0", "http://127.0.0.1/t.gem", 1, "0" * 64, "compact-index", "gems/top-1.0.0.gem")
+    assert check_artifact(top, bare) == []
+    broken = Artifact(**{**bare.to_json(), "meta": {"dependencies": [["left", "=> 1"]]}})
+    assert check_artifact(top, broken) == [
+        "gems/top-1.0.0.gem: the lock's meta for this gem is malformed: malformed gem requirement '=> 1' (in '=> 1')"
+    ]
+
+
+def test_no_release_for_the_accepted_platforms_lists_what_the_source_has(server):
+    java_only = Target(GUIDE.ruby, GUIDE.rubygems, ("java",))
+    with pytest.raises(ResolutionError) as exc:
+        _resolve(server, "top", target=java_only)
+    assert str(exc.value) == (
+        "cannot resolve the gems: no release of top fits top >= 0 (required by the request); "
+        "the source has 1.0.0 (platforms accepted: java)"
+    )
+    with pytest.raises(
+        ResolutionError, match=r"no release of natv fits natv ~> 2\.0 .*has 1\.0\.0, 1\.0\.0-x86_64-linux"
+    ):
+        _resolve(server, "natv:~> 2.0")

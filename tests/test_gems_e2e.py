@@ -2,7 +2,8 @@
 
 ``bosh-bundle lock`` resolves ``bosh_cli ~> 1.3147.0`` against a compact-index replica of real
 ``.gem`` files for this machine's Ruby (3.1.2 on Debian 12, so RubyGems' own required-Ruby check
-holds at install time); every locked gem is downloaded and checked (sha256 and metadata.gz); then
+holds at install time); every locked gem is downloaded by ``bundler.fetch`` (sha256, size) and its
+``metadata.gz`` checked against the lock; then
 ``gem install --local --no-document bosh_cli-*.gem`` runs in the downloaded ``gems/`` directory
 with no network (``unshare --net``), into an empty GEM_HOME, without ``--force``.  ``gem list``
 must show exactly the locked versions.
@@ -18,7 +19,7 @@ import pytest
 
 from bundler.cli import main
 from bundler.contentcheck import check_contents
-from bundler.http import Http
+from bundler.fetch import fetch_all
 from bundler.lock import read_lock
 from tests.support.gemrepo import BOSH_CLI_CLOSURE, build_bosh_cli_replica, serve_gem_replica
 
@@ -53,13 +54,13 @@ def test_bosh_cli_closure_installs_offline_from_the_locked_gems(tmp_path_factory
         lock = read_lock(tmp_path / "bundle.lock")
         gems = lock.by_kind("gem")
         assert {a.name: a.version for a in gems} == BOSH_CLI_CLOSURE
+        fetched = fetch_all(gems, tmp_path / "cache")
+        assert sorted(fetched.downloaded) == sorted(a.path for a in gems)
         payload = tmp_path / "payload"
         for a in gems:
-            data = Http(retries=0).get_bytes(a.url, sha256=a.sha256)
-            assert len(data) == a.size
             dest = payload / a.path
             dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(data)
+            shutil.copyfile(fetched.files[a.path], dest)
             assert check_contents(dest, a) == []
 
     gem_home = tmp_path / "gem_home"

@@ -161,7 +161,7 @@ def test_bosh_manifest_carries_the_site_values(tmp_path):
     assert p["nats"]["address"] == "10.0.0.11" and p["director"]["address"] == "10.0.0.15"
     assert p["dns"]["address"] == "52.99.99.100"
     subnet = m["networks"][1]["subnets"][0]
-    assert subnet["reserved"] == ["10.0.0.2 - 10.0.0.5", "10.0.0.6"]  # MicroBOSH's address reserved
+    assert subnet["reserved"] == ["10.0.0.2 - 10.0.0.9"]  # includes MicroBOSH's 10.0.0.6
     assert subnet["static"] == [ips[j] for j in manifests.BOSH_JOBS]
     assert m["resource_pools"][0]["stemcell"] == {"name": "bosh-aws-xen-ubuntu-trusty-go_agent", "version": "3147"}
     assert [rp["cloud_properties"]["instance_type"] for rp in m["resource_pools"]] == ["m1.small", "m1.medium"]
@@ -172,6 +172,7 @@ def test_defaults_are_derived_from_the_cidr(tmp_path):
         "  static_ips: [10.0.0.10, 10.0.0.11, 10.0.0.12, 10.0.0.13, 10.0.0.14, 10.0.0.15, 10.0.0.16]\n", ""
     )
     text = text.replace("cidr: 10.0.0.0/24", "cidr: 10.1.4.0/24").replace("10.0.0.", "10.1.4.")
+    text = text.replace("10.1.4.2-10.1.4.9", "10.1.4.2-10.1.4.5")
     text = text.replace("  elastic_ip: 52.99.99.100\n", "").replace("  elastic_ip: 52.99.9.99\n", "")
     fx = make_fixture(tmp_path, text)
     mb = _render(fx, "microbosh").manifest
@@ -180,8 +181,10 @@ def test_defaults_are_derived_from_the_cidr(tmp_path):
     assert [n["name"] for n in mb["networks"]] == ["private"]  # no elastic IP: no vip network
     assert mb["cloud_provider"]["ssh_tunnel"]["host"] == "10.1.4.6"
     bosh = _render(fx, "bosh").manifest
-    # reserved .2-.5, MicroBOSH .6, AWS keeps .0-.3: the jobs get .7 … .13 in order
-    assert bosh["networks"][0]["subnets"][0]["static"] == [f"10.1.4.{i}" for i in range(7, 14)]
+    # reserved .2-.5, MicroBOSH .6 (added to reserved), AWS keeps .0-.3: the jobs get .7 … .13 in order
+    subnet = bosh["networks"][0]["subnets"][0]
+    assert subnet["static"] == [f"10.1.4.{i}" for i in range(7, 14)]
+    assert subnet["reserved"] == ["10.1.4.2 - 10.1.4.5", "10.1.4.6"]
     assert [n["name"] for n in bosh["networks"]] == ["default"]
     assert bosh["properties"]["dns"]["address"] == "10.1.4.12"
 

@@ -162,3 +162,15 @@ def test_damaged_local_bundle_is_not_published(aws, bundle, tmp_path):
     with pytest.raises(IntegrityError, match="payload.7z.001: does not match SHA256SUMS"):
         publish(s3, damaged, S3Location(BUCKET, "damaged/"), part_size=MIN_PART_SIZE)
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="damaged/payload.7z.001")
+
+
+def test_fetch_takes_credentials_and_endpoint_from_the_site_file(aws, bundle, tmp_path, capsys):
+    from tests.support.awssite import SITE_KEY_ID, SITE_SECRET, write_site
+
+    publish(aws.client("s3"), bundle, S3Location(BUCKET, "site/"), part_size=MIN_PART_SIZE)
+    site = write_site(tmp_path / "site.yml", aws.endpoint_url, private_key=tmp_path / "bosh.pem")
+    code = install_cli.main(["-v", "fetch", f"s3://{BUCKET}/site", str(tmp_path / "got"), "--site", str(site)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert same_tree(bundle, tmp_path / "got")
+    assert SITE_SECRET not in out + err and SITE_KEY_ID not in out + err

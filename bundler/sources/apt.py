@@ -28,9 +28,11 @@ empty).  ``parse_relations`` turns a ``Depends``-style value into alternatives o
 
 Parsing: a Packages file is split into stanzas with ``str.split("\\n\\n")`` and only the ``Package``
 and ``Provides`` lines are looked at up front; a stanza is parsed into a dict when asked for.
-The parsed index is cached with ``marshal`` under ``index_dir(cache, "apt")`` named by the sha256 of
-the downloaded file (so an unchanged Release means no download at all).  python-debian's deb822
-parser takes ~6 s on Debian main; this takes ~0.3 s cold and ~0.05 s warm.
+The parsed index is cached under ``index_dir(cache, "apt")``, named by the sha256 of the downloaded
+file (so an unchanged Release means no download at all): the raw stanzas as one blob that is
+memory-mapped on load, and the tables (stanza bounds, names, provides) with ``marshal``.  python-debian's deb822
+parser takes ~6 s on Debian main; building this index takes well under a second and loading it
+from the cache a few hundredths (see bench/resolve.py).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import gzip
 import logging
 import lzma
 import marshal
+import mmap
 import os
 import re
 import subprocess
@@ -59,7 +62,7 @@ log = logging.getLogger(__name__)
 
 TRUST_SIGNED = "apt-release-signature"
 TRUST_SPEC = "trusted-by-spec"
-_CACHE_FORMAT = 4  # bump when the cached layout changes
+_CACHE_FORMAT = 6  # bump when the cached layout changes
 COMPRESSIONS = ((".xz", lzma.decompress), (".gz", gzip.decompress), ("", lambda b: b))
 
 
@@ -104,31 +107,41 @@ class Release:
 class Index:
     """A parsed Packages or Sources index: raw stanzas grouped by ``Package`` name.
 
-    Stored compactly (one bytes blob, stanza boundaries, a name table) so that loading Debian main
-    from the cache costs ~0.05 s; stanzas are decoded and parsed only when asked for."""
+    Stored compactly (one bytes blob, memory-mapped from the cache; stanza boundaries; a name table) so
+    that loading Debian main from the cache costs a few hundredths of a second; stanzas are decoded and
+    parsed only when asked for."""
 
     def __init__(
-        self, url: str, sha256: str, blob: bytes, bounds: array, names: list[str], first: array, provides_text: str
+        self,
+        url: str,
+        sha256: str,
+        blob: bytes | mmap.mmap,
+        bounds: array,
+        names: list[str],
+        first: array,
+        provides: tuple[list[str], list[str]],
     ) -> None:
         self.url = url
         self.sha256 = sha256
         self._blob = blob
         self._bounds = bounds  # stanza k is blob[bounds[k]:bounds[k + 1]]
-        self._names = names
+        self._names = names  # sorted: looked up by bisection (building a dict would cost more than the lookups)
         self._first = first  # stanzas of names[i] are first[i] .. first[i + 1] - 1
-        self._where = {n: i for i, n in enumerate(names)}
-        self._provides_text = provides_text
-        self._provides: dict[str, str] | None = None
+        self._prov_keys, self._prov_vals = provides  # sorted virtual names; providers joined by spaces
         self._parsed: dict[str, list[dict[str, str]]] = {}
 
     def names(self) -> Iterable[str]:
         return self._names
 
+    def _find(self, name: str) -> int | None:
+        i = bisect.bisect_left(self._names, name)
+        return i if i < len(self._names) and self._names[i] == name else None
+
     def __contains__(self, name: str) -> bool:
-        return name in self._where
+        return self._find(name) is not None
 
     def raw(self, name: str) -> list[str]:
-        i = self._where.get(name)
+        i = self._find(name)
         if i is None:
             return []
         b, blob = self._bounds, self._blob
@@ -159,27 +172,35 @@ class Index:
             self._parsed[name] = got
         return got
 
-    @property
-    def provides(self) -> dict[str, str]:
-        """virtual name -> providing package names joined by spaces (split on lookup: cheaper to load)."""
-        if self._provides is None:
-            text = self._provides_text
-            self._provides = dict(line.split("\t", 1) for line in text.split("\n")) if text else {}
-        return self._provides
-
     def providers(self, virtual: str) -> list[str]:
-        got = self.provides.get(virtual)
-        return got.split(" ") if got else []
+        keys = self._prov_keys
+        i = bisect.bisect_left(keys, virtual)
+        return self._prov_vals[i].split(" ") if i < len(keys) and keys[i] == virtual else []
 
-    def dump(self) -> tuple:
-        return (self._blob, self._bounds.tobytes(), "\n".join(self._names), self._first.tobytes(), self._provides_text)
+    def store(self, blob_path: Path, meta_path: Path) -> None:
+        """Write the blob and the tables (atomically, each) for ``load``."""
+        for path, write in (
+            (blob_path, lambda fh: fh.write(self._blob)),
+            (meta_path, lambda fh: marshal.dump((self._bounds.tobytes(), "\n".join(self._names),
+                self._first.tobytes(), "\n".join(self._prov_keys), "\n".join(self._prov_vals)), fh)),
+        ):  # fmt: skip
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as fh:
+                write(fh)
+            os.replace(tmp, path)
 
     @classmethod
-    def load(cls, url: str, sha256: str, data: tuple) -> Index:
-        blob, bounds, names, first, provides_text = data
-        return cls(
-            url, sha256, blob, array("Q", bounds), names.split("\n") if names else [], array("Q", first), provides_text
-        )
+    def load(cls, url: str, sha256: str, blob_path: Path, meta_path: Path) -> Index:
+        with open(meta_path, "rb") as fh:
+            bounds_b, names, first_b, prov_keys, prov_vals = marshal.load(fh)
+        bounds, first = array("Q", bounds_b), array("Q", first_b)
+        with open(blob_path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size != bounds[-1]:
+                raise ValueError(f"blob has {size} bytes, the table says {bounds[-1]}")
+            blob = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        provides = (prov_keys.split("\n"), prov_vals.split("\n")) if prov_keys else ([], [])
+        return cls(url, sha256, blob, bounds, names.split("\n") if names else [], first, provides)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -241,7 +262,7 @@ def build_index(text: str, url: str, sha256: str) -> Index:
                     lst = provides.setdefault(virtual, [])
                     if name not in lst:
                         lst.append(name)
-    names = list(grouped)
+    names = sorted(grouped)
     parts: list[bytes] = []
     bounds = array("Q", [0])
     first = array("Q", [0])
@@ -253,8 +274,9 @@ def build_index(text: str, url: str, sha256: str) -> Index:
             pos += len(b)
             bounds.append(pos)
         first.append(len(bounds) - 1)
-    provides_text = "\n".join(f"{v}\t{' '.join(ns)}" for v, ns in provides.items())
-    return Index(url, sha256, b"".join(parts), bounds, names, first, provides_text)
+    keys = sorted(provides)
+    joined = (keys, [" ".join(provides[k]) for k in keys])
+    return Index(url, sha256, b"".join(parts), bounds, names, first, joined)
 
 
 @dataclass(frozen=True)
@@ -478,9 +500,8 @@ class AptClient:
         hit = self._indexes.get(entry.sha256)
         if hit is not None:
             return hit
-        cached = self._load_cached(entry.sha256)
-        if cached is not None:
-            idx = Index.load(url, entry.sha256, cached)
+        idx = self._load_cached(url, entry.sha256)
+        if idx is not None:
             self._indexes[entry.sha256] = idx
             return idx
         data = None
@@ -506,33 +527,26 @@ class AptClient:
     def packages(self, release: Release, component: str, arch: str) -> Index:
         return self.index(release, f"{component}/binary-{arch}/Packages")
 
-    def _cache_file(self, sha256: str) -> Path | None:
+    def _cache_files(self, sha256: str) -> tuple[Path, Path] | None:
         if self.cache is None:
             return None
-        return index_dir(self.cache, "apt") / f"{sha256}.v{_CACHE_FORMAT}.marshal"
+        d = index_dir(self.cache, "apt")
+        return d / f"{sha256}.v{_CACHE_FORMAT}.blob", d / f"{sha256}.v{_CACHE_FORMAT}.marshal"
 
-    def _load_cached(self, sha256: str) -> tuple | None:
-        path = self._cache_file(sha256)
-        if path is None or not path.exists():
+    def _load_cached(self, url: str, sha256: str) -> Index | None:
+        paths = self._cache_files(sha256)
+        if paths is None or not paths[1].exists():
             return None
         try:
-            with open(path, "rb") as fh:
-                data = marshal.load(fh)
-            if not isinstance(data, tuple) or len(data) != 5:
-                raise ValueError("unexpected layout")
-            return data
-        except (OSError, EOFError, ValueError, TypeError) as exc:
-            log.warning("ignoring unreadable index cache %s: %s", path, exc)
+            return Index.load(url, sha256, *paths)
+        except (OSError, EOFError, ValueError, TypeError, IndexError) as exc:
+            log.warning("ignoring unreadable index cache %s: %s", paths[1], exc)
             return None
 
     def _store_cached(self, sha256: str, idx: Index) -> None:
-        path = self._cache_file(sha256)
-        if path is None:
-            return
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            marshal.dump(idx.dump(), fh)
-        os.replace(tmp, path)
+        paths = self._cache_files(sha256)
+        if paths is not None:
+            idx.store(*paths)
 
 
 def _strip_clearsign(text: str) -> str:

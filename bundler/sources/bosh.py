@@ -315,6 +315,12 @@ def _download_and_inspect(ctx, cand: _Candidate, kind: str, variant: str | None,
     if facts is not None:
         return facts
     log.info("%s: downloading %s to learn its sha256 and check its contents", what, cand.url)
+    facts = lockfetch.retrying(ctx.http, what, lambda: _download_once(ctx, cand, kind, variant, what))
+    lockfetch.remember(ctx.cache, "bosh", key, facts)
+    return facts
+
+
+def _download_once(ctx, cand: _Candidate, kind: str, variant: str | None, what: str) -> dict[str, Any]:
     with lockfetch.cache_sink(ctx.cache) as (sink, keep_as):
         found = inspect_chunks(
             lockfetch.url_chunks(ctx.http, cand.url), kind=kind, variant=variant, digests=("sha1", "sha256"), sink=sink
@@ -332,9 +338,7 @@ def _download_and_inspect(ctx, cand: _Candidate, kind: str, variant: str | None,
             )
         sink.flush()
         keep_as.append(lockfetch.keep(ctx.cache, got["sha256"]))
-    facts = {"sha1": got["sha1"], "sha256": got["sha256"], "size": found.scan.size, **found.facts()}
-    lockfetch.remember(ctx.cache, "bosh", key, facts)
-    return facts
+    return {"sha1": got["sha1"], "sha256": got["sha256"], "size": found.scan.size, **found.facts()}
 
 
 def _lock_release(spec: Spec, rel: ReleaseSpec, ctx) -> Artifact:

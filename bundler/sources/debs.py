@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
@@ -212,6 +213,11 @@ class Universe:
             self._by_source = got
         return got
 
+    def held(self, name: str) -> bool:
+        """apt does not change a package whose dpkg selection is ``hold`` unless the user names it."""
+        cur = self.installed.get(name)
+        return cur is not None and cur.fields.get("Status", "").startswith("hold ")
+
     def known(self, name: str) -> bool:
         return bool(self.versions(name)) or name in self.installed
 
@@ -354,12 +360,15 @@ class Resolver:
                 return True
             if name in self.marked:
                 return True
+        if not from_user and cur is not None and cand.version != cur.version and self.u.held(name):
+            self.failures.append(f"{self.chain(name)}: {name} is held at {cur.version} (dpkg selection 'hold')")
+            return False
         if depth > 3000:
             raise ResolutionError(f"dependency chain too deep at {name}")
         bad = self.deps_satisfiable(cand)
         if bad is not None:
             self.failures.append(
-                f"{cand.name} {cand.version} depends on {' | '.join(map(str, bad))}, {self._available(bad)}"
+                f"{self.chain(cand.name)} depends on {' | '.join(map(str, bad))}, {self._available(bad)}"
             )
             if not from_user:
                 self.cand_override[name] = cur
@@ -390,7 +399,12 @@ class Resolver:
         for r in group:
             vs = [v.version for v in self.u.versions(r.name)]
             provs = [p for p in self.u.providers(r.name) if p != r.name]
-            if vs:
+            cand = self.candidate(r.name)
+            if vs and cand is not None and r.op is not None and any(version_ok(v, r.op, r.version) for v in vs):
+                parts.append(
+                    f"{r.name} {cand.version} is the candidate; pin {r.name}=VERSION for another of {', '.join(vs)}"
+                )
+            elif vs:
                 parts.append(f"{r.name} has {', '.join(vs)}")
             elif provs:
                 parts.append(f"{r.name} is provided by {', '.join(provs[:5])}")
@@ -411,7 +425,7 @@ class Resolver:
                     if installed is not None and not self.conflicts_with(cand, rel, installed):
                         del self.marked[n]  # keep the installed version instead
                     else:
-                        self.failures.append(f"{cand.name} {cand.version} conflicts with {n} {self.marked[n].version}")
+                        self.failures.append(f"{self.chain(cand.name)} conflicts with {n} {self.marked[n].version}")
                         ok = False
                     continue
                 if installed is None or n in self.removed or not self.conflicts_with(cand, rel, installed):
@@ -429,6 +443,11 @@ class Resolver:
         for q, qc in self.u.installed.items():
             if q in self.marked or q == cand.name or q in self.removed:
                 continue
+            texts = [qc.fields.get("Depends", ""), qc.fields.get("Pre-Depends", "")]
+            if self.with_recommends:
+                texts.append(qc.fields.get("Recommends", ""))
+            if not any(cand.name in t for t in texts):
+                continue  # cheap filter before parsing the relations
             for group in self.important_groups_installed(qc):
                 for rel in group:
                     if rel.name != cand.name:
@@ -467,7 +486,7 @@ class Resolver:
                     break
             if not found and critical:
                 self.failures.append(
-                    f"{cand.name} {cand.version} depends on {' | '.join(map(str, group))}: {self._available(group)}"
+                    f"{self.chain(cand.name)} depends on {' | '.join(map(str, group))}: {self._available(group)}"
                 )
                 ok = False
                 break
@@ -481,16 +500,15 @@ class Resolver:
 
     # --- the request ------------------------------------------------------------------------------------------
     def chain(self, name: str) -> str:
+        """How ``name`` was pulled in: ``requested 1.0 -> dependency 2.0 -> name 3.0``."""
         steps = [name]
-        seen = {name}
-        while name in self.why:
-            parent, rel = self.why[name]
-            if parent in seen:
-                break
-            steps.append(f"{parent} (needs {rel})")
-            seen.add(parent)
-            name = parent
-        return " <- ".join(steps)
+        while steps[-1] in self.why and self.why[steps[-1]][0] not in steps:
+            steps.append(self.why[steps[-1]][0])
+        shown = []
+        for n in reversed(steps):
+            c = self.marked.get(n) or self.candidate(n)
+            shown.append(f"{n} {c.version}" if c is not None else n)
+        return " -> ".join(shown)
 
     def request(self, packages: Sequence[str]) -> list[str]:
         """apt-get install PACKAGES: mark all, then resolve each one's dependencies in order."""
@@ -664,20 +682,26 @@ class DebRequest:
 
 
 def load_universe(client: AptClient, sources: Sequence[AptSource], arch: str) -> Universe:
-    indexes = []
-    for source in sources:
-        for suite in source.suites:
-            rel = client.release(source, suite)
-            for comp in source.components:
-                indexes.append((rel, client.packages(rel, comp, arch)))
-                all_path = f"{comp}/binary-all/Packages"
-                # apt reads binary-all only when Release lists "all" among its Architectures
-                archs = rel.fields.get("Architectures")
-                no_all = "Packages" in rel.fields.get("No-Support-for-Architecture-all", "")
-                wants_all = archs is None or "all" in archs.split()
-                if wants_all and not no_all and any(rel.entry(all_path + s) for s in ("", ".gz", ".xz")):
-                    indexes.append((rel, client.index(rel, all_path)))
-    return Universe(indexes, arch)
+    """Every suite's verified Release and Packages indexes, fetched in parallel, kept in sources order."""
+
+    def one_suite(source: AptSource, suite: str) -> list[tuple[Release, Index]]:
+        rel = client.release(source, suite)
+        out = []
+        for comp in source.components:
+            out.append((rel, client.packages(rel, comp, arch)))
+            all_path = f"{comp}/binary-all/Packages"
+            # apt reads binary-all only when Release lists "all" among its Architectures
+            archs = rel.fields.get("Architectures")
+            no_all = "Packages" in rel.fields.get("No-Support-for-Architecture-all", "")
+            wants_all = archs is None or "all" in archs.split()
+            if wants_all and not no_all and any(rel.entry(all_path + s) for s in ("", ".gz", ".xz")):
+                out.append((rel, client.index(rel, all_path)))
+        return out
+
+    pairs = [(source, suite) for source in sources for suite in source.suites]
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(pairs)))) as pool:
+        results = list(pool.map(lambda p: one_suite(*p), pairs))
+    return Universe([x for r in results for x in r], arch)
 
 
 def minimal_base(universe: Universe) -> dict[str, Cand]:
@@ -692,8 +716,9 @@ def minimal_base(universe: Universe) -> dict[str, Cand]:
     return {c.name: Cand(c.name, c.version, c.fields, None) for c in r.marked.values()}
 
 
-def resolve_request(req: DebRequest, client: AptClient) -> Resolution:
-    universe = load_universe(client, req.sources, req.arch)
+def resolve_request(req: DebRequest, client: AptClient, universe: Universe | None = None) -> Resolution:
+    """Resolve ``req``; ``universe`` (from ``load_universe`` of the same sources) saves reading them again."""
+    universe = universe or load_universe(client, req.sources, req.arch)
     if req.base == "none":
         pass
     elif req.base == "minimal":
@@ -790,9 +815,8 @@ def _closure_paths(res: Resolution, names: Sequence[str]) -> set[str]:
     return {f"debs/{PurePosixPath(by_name[n].fields['Filename']).name}" for n in seen}
 
 
-def runtime_debs(client: AptClient, sources: Sequence[AptSource], arch: str) -> list[str]:
+def runtime_debs(universe: Universe) -> list[str]:
     """RUNTIME_DEBS that the sources have (python3-py7zr is missing from older suites)."""
-    universe = load_universe(client, sources, arch)
     return [n for n in RUNTIME_DEBS if universe.versions(n)]
 
 
@@ -801,13 +825,14 @@ def resolve(spec: Spec, ctx) -> LockPart:
     assert spec.debs is not None
     sources = spec_sources(spec)
     client = AptClient(ctx.http, ctx.cache)
+    universe = load_universe(client, sources, spec.target.arch)
     packages = list(spec.debs.packages)
     runtime: list[str] = []
     if spec.runtime is not None and spec.runtime.mode == "distro":
-        runtime = runtime_debs(client, sources, spec.target.arch)
+        runtime = runtime_debs(universe)
         packages += [p for p in runtime if p not in packages]
     req = DebRequest(tuple(packages), tuple(sources), spec.target.arch, spec.debs.base, spec.debs.with_recommends)
-    res = resolve_request(req, client)
+    res = resolve_request(req, client, universe)
     for name in res.removes:
         ctx.warn(f"debs: apt would remove {name} from the base to install this set; the bundle cannot do that")
     return lock_part(res, spec.debs.base, runtime, spec.debs.with_recommends)

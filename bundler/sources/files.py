@@ -42,11 +42,14 @@ def _download(ctx, url: str, what: str, sha256: str | None) -> tuple[str, int]:
 
 def _lock_binary(b: BinarySpec, ctx) -> Artifact:
     what = f"binary {b.name} {b.version}"
-    key = f"{b.url} sha256:{b.sha256}" if b.sha256 else f"{b.url} first-download"
+    # keyed by where the bytes really came from too: a first download through a mirror (a test
+    # replica, say) must not be remembered as the first download of the upstream URL
+    source = ctx.http.url(b.url)
+    key = f"{b.url} sha256:{b.sha256}" if b.sha256 else f"{b.url} from {source} first-download"
     facts = lockfetch.remembered(ctx.cache, "files", key)
     if facts is None:
         log.info("%s: downloading %s", what, b.url)
-        sha256, size = _download(ctx, b.url, what, b.sha256)
+        sha256, size = lockfetch.retrying(ctx.http, what, lambda: _download(ctx, b.url, what, b.sha256))
         facts = {"sha256": sha256, "size": size}
         lockfetch.remember(ctx.cache, "files", key, facts)
     trust = "pinned" if b.sha256 else "first-download"

@@ -22,6 +22,8 @@ the platform, the runtime dependency edges and ``required_ruby_version``.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import gzip
 import hashlib
 import logging
@@ -117,6 +119,20 @@ def parse_info_line(name: str, line: str, where: str) -> IndexEntry:
     return IndexEntry(name, version, platform or "ruby", tuple(deps), m.group(1), ruby, rubygems)
 
 
+def _whole_file_sha256(headers: Mapping[str, str]) -> bytes | None:
+    """The sha256 a server states for the whole representation (RFC 9530 ``Repr-Digest:
+    sha-256=:B64:`` or the older ``Digest: sha-256=B64``), if any."""
+    for header in ("Repr-Digest", "Digest"):
+        for item in (headers.get(header) or "").split(","):
+            algo, _, value = item.strip().partition("=")
+            if algo.lower() == "sha-256" and value:
+                try:
+                    return base64.b64decode(value.strip(":"), validate=True)
+                except (binascii.Error, ValueError):
+                    return None
+    return None
+
+
 def parse_versions(text: str, where: str) -> dict[str, str]:
     """``/versions``: gem name -> MD5 of its current info file (the last line for a name wins)."""
     out: dict[str, str] = {}
@@ -156,13 +172,58 @@ class CompactIndex:
     def versions(self) -> dict[str, str]:
         if self._versions is None:
             url = f"{self.source}/versions"
-            data = self.http.get_bytes(url)
-            self.fetched.append(url)
+            data = self._versions_bytes(url)
             self._versions = parse_versions(data.decode("utf-8", "replace"), url)
         return self._versions
 
+    def _versions_bytes(self, url: str) -> bytes:
+        """``/versions`` only grows between compactions (rubygems.org's is ~20 MB), so, as Bundler
+        does, ask only for what follows the cached copy: ``Range: bytes=N-1-``, where the first byte
+        returned must equal the last byte we have (a newline).  When the server states the whole
+        file's sha256 (``Repr-Digest``/``Digest``), the joined file must match it; anything odd
+        (no 206, a shrunken file, a mismatch) falls back to one full download."""
+        cached = self.cache_dir / "versions" if self.cache_dir is not None else None
+        old = cached.read_bytes() if cached is not None and cached.is_file() else b""
+        data = None
+        if old:
+            data = self._versions_tail(url, old)
+        if data is None:
+            data = self.http.get_bytes(url)
+            self.fetched.append(url)
+        if cached is not None and data != old:
+            tmp = cached.with_name("versions.tmp")
+            tmp.write_bytes(data)
+            tmp.replace(cached)
+        return data
+
+    def _versions_tail(self, url: str, old: bytes) -> bytes | None:
+        start = len(old) - 1
+        try:
+            resp = self.http.session.get(self.http.url(url), headers={"Range": f"bytes={start}-"}, timeout=TIMEOUT)
+        except Exception as exc:  # requests' errors: retried by the full download
+            log.debug("GET %s from byte %d: %s", url, start, exc)
+            return None
+        if resp.status_code != 206 or not resp.content.startswith(old[-1:]):
+            log.debug("GET %s from byte %d: HTTP %d; downloading it whole", url, start, resp.status_code)
+            return None
+        self.fetched.append(f"{url} (from byte {start})")
+        data = old + resp.content[1:]
+        expected = _whole_file_sha256(resp.headers)
+        if expected is not None and hashlib.sha256(data).digest() != expected:
+            log.debug("%s: the joined file does not match the server's digest; downloading it whole", url)
+            return None
+        return data
+
     def exists(self, name: str) -> bool:
         return name in self.versions()
+
+    def prefetch(self, names: Iterable[str], workers: int = 8) -> None:
+        """Fetch the info files of ``names`` not read yet, in parallel (as Bundler does): a resolver
+        asks for a candidate's dependencies one at a time, and each is a round trip."""
+        missing = sorted({n for n in names if n not in self._infos and n in self.versions()})
+        if len(missing) > 1:
+            with ThreadPoolExecutor(min(workers, len(missing))) as pool:
+                list(pool.map(self.info, missing))
 
     def info(self, name: str) -> list[IndexEntry]:
         """Every release of ``name`` (empty when the source has no such gem)."""
@@ -336,6 +397,11 @@ class GemProvider(AbstractProvider):
         if e.rubygems is not None and self.target.rubygems is not None:
             deps.append(GemRequirement(RUBYGEMS, e.rubygems, asked_by))
         deps += [GemRequirement(n, r, asked_by) for n, r in e.dependencies]
+        runs_here = (e.ruby is None or e.ruby.satisfied_by(self.target.ruby)) and (
+            e.rubygems is None or self.target.rubygems is None or e.rubygems.satisfied_by(self.target.rubygems)
+        )
+        if runs_here:  # resolvelib will ask for each of these next
+            self.index.prefetch(n for n, _ in e.dependencies)
         return deps
 
 
@@ -367,8 +433,11 @@ def explain(causes: Iterable[Any], index: CompactIndex, target: Target) -> str:
         elif not index.exists(name):
             sentences.append(f"gem {name!r} does not exist on {index.source} ({asked})")
         elif len(reqs) == 1:
-            versions = ", ".join(str(e.version) for e in index.info(name)[-8:])
-            sentences.append(f"no release of {name} fits {asked}; the source has {versions}")
+            versions = ", ".join(e.full_name.removeprefix(f"{name}-") for e in index.info(name)[-8:])
+            platforms = ", ".join(target.platforms)
+            sentences.append(
+                f"no release of {name} fits {asked}; the source has {versions} (platforms accepted: {platforms})"
+            )
         else:
             sentences.append(f"these cannot all hold: {asked}")
     return "cannot resolve the gems: " + " | ".join(sentences)
@@ -555,10 +624,30 @@ def check_artifact(path: Path, artifact: Artifact) -> list[str]:
         problems.append(f"{where}: name is {meta.name!r}, the lock says {artifact.name!r}")
     if meta.version != str(Version(artifact.version)):
         problems.append(f"{where}: version is {meta.version}, the lock says {artifact.version}")
-    platform = artifact.meta.get("platform", "ruby")
-    if meta.platform != platform:
+    # the lock's meta is compared where it says something (our resolver always writes all three;
+    # a lock written by hand or another tool may carry only name and version)
+    platform = artifact.meta.get("platform")
+    if platform is not None and meta.platform != platform:
         problems.append(f"{where}: platform is {meta.platform}, the lock says {platform}")
-    locked = {n: _constraint_set(Requirement.parse(r)) for n, r in artifact.meta.get("dependencies", [])}
+    try:
+        if "dependencies" in artifact.meta:
+            problems += _dependency_problems(where, artifact.meta["dependencies"], meta)
+        if "required_ruby_version" in artifact.meta:
+            want_ruby = _constraint_set(Requirement.parse(artifact.meta["required_ruby_version"]))
+        else:
+            want_ruby = None
+    except (InputError, TypeError, ValueError) as exc:
+        return [*problems, f"{artifact.path}: the lock's meta for this gem is malformed: {exc}"]
+    if want_ruby is not None:
+        have_ruby = _constraint_set(meta.required_ruby_version)
+        if want_ruby != have_ruby:
+            problems.append(f"{where}: required_ruby_version is {_show(have_ruby)}, the lock says {_show(want_ruby)}")
+    return problems
+
+
+def _dependency_problems(where: str, locked_deps: list, meta: GemMetadata) -> list[str]:
+    problems = []
+    locked = {n: _constraint_set(Requirement.parse(r)) for n, r in locked_deps}
     actual = {n: _constraint_set(r) for n, r in meta.dependencies}
     for name in sorted(set(locked) | set(actual)):
         if name not in actual:
@@ -569,10 +658,6 @@ def check_artifact(path: Path, artifact: Artifact) -> list[str]:
             problems.append(
                 f"{where}: requires {name} {_show(actual[name])}, the lock says {name} {_show(locked[name])}"
             )
-    want_ruby = _constraint_set(Requirement.parse(artifact.meta.get("required_ruby_version", ">= 0")))
-    have_ruby = _constraint_set(meta.required_ruby_version)
-    if want_ruby != have_ruby:
-        problems.append(f"{where}: required_ruby_version is {_show(have_ruby)}, the lock says {_show(want_ruby)}")
     return problems
 
 

@@ -12,31 +12,56 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import requests
+import urllib3
 
 from bundler.cache import artifact_path, index_dir
 from bundler.errors import FetchError
 from bundler.http import Http
 
+T = TypeVar("T")
+
 CHUNK = 4 * 1024 * 1024
+log = logging.getLogger(__name__)
 
 
 def url_chunks(http: Http, url: str) -> Iterator[bytes]:
-    """The body of ``url`` (mirrors applied) in chunks; a broken transfer raises ``FetchError``."""
+    """The body of ``url`` (mirrors applied) in chunks, exactly as sent (no Content-Encoding decoding:
+    a ``.tgz`` served with ``Content-Encoding: gzip`` stays a ``.tgz``).  A broken or short transfer
+    raises ``FetchError``."""
     resp = http.get(url, stream=True)
     assert resp is not None
+    expected = resp.headers.get("Content-Length", "")
+    got = 0
     try:
-        yield from resp.iter_content(CHUNK)
-    except requests.RequestException as exc:
-        raise FetchError(f"GET {url}: transfer failed ({type(exc).__name__}: {exc})") from None
+        for chunk in resp.raw.stream(CHUNK, decode_content=False):
+            got += len(chunk)
+            yield chunk
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        raise FetchError(f"GET {url}: transfer failed after {got} bytes ({type(exc).__name__}: {exc})") from None
     finally:
         resp.close()
+    if expected.isdigit() and got != int(expected):
+        raise FetchError(f"GET {url}: the transfer ended after {got} of {expected} bytes")
+
+
+def retrying(http: Http, what: str, download: Callable[[], T]) -> T:
+    """Run ``download`` again (from the start) when the transfer breaks, as often as ``http.retries``."""
+    for attempt in range(http.retries + 1):
+        try:
+            return download()
+        except FetchError as exc:
+            if attempt == http.retries:
+                raise
+            log.warning("%s: %s; trying again", what, exc)
+    raise AssertionError("unreachable")
 
 
 @contextlib.contextmanager

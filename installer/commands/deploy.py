@@ -53,9 +53,14 @@ def _prepare(args: argparse.Namespace) -> deploy.Prepared:
     return prepared
 
 
+def _show(line: str) -> None:
+    print(f"  | {line}", flush=True)
+
+
 def _deployer(args: argparse.Namespace, prepared: deploy.Prepared) -> deploy.Deployer:
     runner = Runner(prepared.paths.logs)
-    return deploy.Deployer(prepared, runner, deploy.Tools(args.bosh_init, args.bosh))
+    progress = None if getattr(args, "json", False) else _show  # long commands: show their (redacted) output
+    return deploy.Deployer(prepared, runner, deploy.Tools(args.bosh_init, args.bosh), progress)
 
 
 def run_deploy(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ import hashlib
 import io
 import json
 import os
+import sys
 import tarfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ BOSH_INIT_PATH = "/bosh-init-artifacts/bosh-init-0.0.81-linux-amd64"
 def _tgz(files: Mapping[str, bytes], prefix: str = "", mode: int = 0o644) -> bytes:
     """A gzipped tar of ``files`` (name -> bytes), directory entries included, in a fixed order."""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.GNU_FORMAT) as tar:
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
         dirs: set[str] = set()
         if prefix:
             info = tarfile.TarInfo("./")
@@ -59,7 +60,7 @@ def _tgz(files: Mapping[str, bytes], prefix: str = "", mode: int = 0o644) -> byt
             info = tarfile.TarInfo(prefix + name)
             info.size, info.mode, info.mtime = len(data), mode, 1_450_000_000
             tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    return gzip.compress(buf.getvalue(), mtime=0)  # same inputs, same bytes
 
 
 def sha1(data: bytes) -> str:
@@ -500,3 +501,29 @@ def _tar_entries(data: bytes) -> bytes:
         size = int(data[end + 124 : end + 136].rstrip(b"\0 ") or b"0", 8)
         end += 512 + (size + 511) // 512 * 512
     return data[:end]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python3 -m tests.support.boshfixtures DIR``: build the reference set in DIR, serve it as
+    bosh.io on 127.0.0.1 and write DIR/bundle.yml resolving from it; serve until interrupted."""
+    import argparse
+    import time
+
+    ap = argparse.ArgumentParser(prog="python3 -m tests.support.boshfixtures", description=main.__doc__)
+    ap.add_argument("dir", type=Path)
+    ap.add_argument("--keep-sections", nargs="*", default=[], help="spec sections copied from the example")
+    ap.add_argument("--public-urls", action="store_true", help="the API answers bosh.io/S3 URLs (spec mirrors)")
+    args = ap.parse_args(argv)
+    ref = reference_set(args.dir)
+    with serve_boshio(ref, public_urls=args.public_urls) as replica:
+        spec = write_demo_spec(args.dir / "bundle.yml", replica, ref, keep_sections=args.keep_sections)
+        sys.stdout.write(f"bosh.io replica at {replica.base_url}; spec: {spec} (Ctrl-C to stop)\n")
+        sys.stdout.flush()
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -28,7 +28,7 @@ aws:
 network:
   subnet_id: subnet-e8d03a9e
   cidr: 10.0.0.0/24
-  reserved: [10.0.0.2-10.0.0.5]
+  reserved: [10.0.0.2-10.0.0.9]
   security_group: bosh
 key_pair:
   name: bosh
@@ -80,7 +80,9 @@ def _artifact(payload: Path, kind: str, name: str, version: str, rel: str, meta:
     )
 
 
-def make_fixture(root: Path, site_text: str = GUIDE_SITE, with_sha1: bool = True) -> DeployFixture:
+def make_fixture(
+    root: Path, site_text: str = GUIDE_SITE, with_sha1: bool = True, amis: dict[str, str] | None = None
+) -> DeployFixture:
     root.mkdir(parents=True, exist_ok=True)
     payload = root / "payload"
     bodies = {
@@ -102,7 +104,11 @@ def make_fixture(root: Path, site_text: str = GUIDE_SITE, with_sha1: bool = True
             LIGHT,
             "3147",
             "stemcells/light-bosh-stemcell-3147-aws-xen-hvm-ubuntu-trusty-go_agent.tgz",
-            {"variant": "light", "ami": {"us-east-1": "ami-e62f158c", "eu-west-1": "ami-0a1b2c3d"}, **sha1("light")},
+            {
+                "variant": "light",
+                "ami": amis or {"us-east-1": "ami-e62f158c", "eu-west-1": "ami-0a1b2c3d"},
+                **sha1("light"),
+            },
             bodies["light"],
         ),
         _artifact(
