@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bundler.errors import ResolutionError
@@ -131,6 +133,11 @@ def test_status_base_upgrades_like_apt(server, tmp_path):
     assert names(res) == {"app=3.0", "tool-core=1.0", "libfoo1=2.0-1", "libfoo-dev=2.0-1", "foo-utils=2.0-1"}
     assert res.upgrades == {"libfoo1": "1.0-1", "libfoo-dev": "1.0-1", "foo-utils": "1.0-1"}
     assert names(resolve(server, tmp_path, ["mawk"], base=status)) == set()  # already the newest
+    held = status_file(tmp_path, [("libc6", "2.36-9", ""), ("libfoo1", "1.0-1", "Source: foo\n")])
+    held_path = Path(held)
+    held_path.write_text(held_path.read_text().replace("libfoo1\nStatus: install", "libfoo1\nStatus: hold"))
+    with pytest.raises(ResolutionError, match=r"libfoo1 is held at 1.0-1"):
+        resolve(server, tmp_path, ["app"], base=held)
 
 
 def test_cycles_are_kept_together_and_recommends_are_optional(server, tmp_path):

@@ -213,6 +213,11 @@ class Universe:
             self._by_source = got
         return got
 
+    def held(self, name: str) -> bool:
+        """apt does not change a package whose dpkg selection is ``hold`` unless the user names it."""
+        cur = self.installed.get(name)
+        return cur is not None and cur.fields.get("Status", "").startswith("hold ")
+
     def known(self, name: str) -> bool:
         return bool(self.versions(name)) or name in self.installed
 
@@ -355,6 +360,9 @@ class Resolver:
                 return True
             if name in self.marked:
                 return True
+        if not from_user and cur is not None and cand.version != cur.version and self.u.held(name):
+            self.failures.append(f"{self.chain(name)}: {name} is held at {cur.version} (dpkg selection 'hold')")
+            return False
         if depth > 3000:
             raise ResolutionError(f"dependency chain too deep at {name}")
         bad = self.deps_satisfiable(cand)
@@ -708,8 +716,9 @@ def minimal_base(universe: Universe) -> dict[str, Cand]:
     return {c.name: Cand(c.name, c.version, c.fields, None) for c in r.marked.values()}
 
 
-def resolve_request(req: DebRequest, client: AptClient) -> Resolution:
-    universe = load_universe(client, req.sources, req.arch)
+def resolve_request(req: DebRequest, client: AptClient, universe: Universe | None = None) -> Resolution:
+    """Resolve ``req``; ``universe`` (from ``load_universe`` of the same sources) saves reading them again."""
+    universe = universe or load_universe(client, req.sources, req.arch)
     if req.base == "none":
         pass
     elif req.base == "minimal":
@@ -806,9 +815,8 @@ def _closure_paths(res: Resolution, names: Sequence[str]) -> set[str]:
     return {f"debs/{PurePosixPath(by_name[n].fields['Filename']).name}" for n in seen}
 
 
-def runtime_debs(client: AptClient, sources: Sequence[AptSource], arch: str) -> list[str]:
+def runtime_debs(universe: Universe) -> list[str]:
     """RUNTIME_DEBS that the sources have (python3-py7zr is missing from older suites)."""
-    universe = load_universe(client, sources, arch)
     return [n for n in RUNTIME_DEBS if universe.versions(n)]
 
 
@@ -817,13 +825,14 @@ def resolve(spec: Spec, ctx) -> LockPart:
     assert spec.debs is not None
     sources = spec_sources(spec)
     client = AptClient(ctx.http, ctx.cache)
+    universe = load_universe(client, sources, spec.target.arch)
     packages = list(spec.debs.packages)
     runtime: list[str] = []
     if spec.runtime is not None and spec.runtime.mode == "distro":
-        runtime = runtime_debs(client, sources, spec.target.arch)
+        runtime = runtime_debs(universe)
         packages += [p for p in runtime if p not in packages]
     req = DebRequest(tuple(packages), tuple(sources), spec.target.arch, spec.debs.base, spec.debs.with_recommends)
-    res = resolve_request(req, client)
+    res = resolve_request(req, client, universe)
     for name in res.removes:
         ctx.warn(f"debs: apt would remove {name} from the base to install this set; the bundle cannot do that")
     return lock_part(res, spec.debs.base, runtime, spec.debs.with_recommends)
