@@ -27,8 +27,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bundler.extract import extract_payload  # noqa: E402
 from bundler.lock import read_lock  # noqa: E402
-from installer.steps.extract import extractor  # noqa: E402
 
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "LANG": "C.UTF-8"}
 
@@ -95,7 +95,7 @@ def main() -> int:
 
         hand_root = fresh_root(args.root_tar, work / "hand")
         lock = read_lock(args.bundle / "bundle.lock")
-        extractor()(args.bundle, hand_root / "root/payload", lock)  # untimed: the operator's 7z x
+        extract_payload(args.bundle, hand_root / "root/payload", lock)  # untimed: the operator's 7z x
         (hand_root / "root/by-hand.sh").write_text(by_hand_script(args.bundle, args.jobs))
         hand = offline(hand_root, "sh", "/root/by-hand.sh")
     finally:

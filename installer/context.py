@@ -32,6 +32,7 @@ class InstallContext:
     state_dir: Path  # host path, inside root
     dry_run: bool = False
     jobs: int = 2
+    password: str | None = None  # of an encrypted payload
     say: Callable[[str], None] = field(default=lambda message: log.info("%s", message))
 
     @property

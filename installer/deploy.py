@@ -1,11 +1,19 @@
 """Deploying MicroBOSH (bosh-init) and BOSH (bosh v1 CLI) from the site file and the bundle.
 
 ``prepare`` loads the site file, the lock and the vars store, renders both manifests and checks
-them; nothing runs while a problem remains.  ``deploy_microbosh`` and ``deploy_bosh`` are sequences
-of journaled steps (``installer.journal``): each step's inputs are digested, a step done with the
-same inputs is skipped, a failed or interrupted one runs again, so re-running the command resumes
-where it stopped.  Commands run through ``installer.runner.Runner`` with every secret registered
-for redaction, so logs, ``--plan`` output and errors never show a password.
+them; nothing runs while a problem remains.  ``Deployer.deploy("microbosh"|"bosh")`` runs a
+sequence of journaled steps (``installer.journal``, shared with the install steps; names start
+with ``microbosh.``/``bosh.``): each step's inputs are digested, a step done with the same inputs
+is skipped, a failed or interrupted one runs again, so re-running the command resumes where it
+stopped.  ``Deployer.destroy`` wraps ``bosh-init delete`` / ``bosh delete deployment``.
+
+microbosh: verify files → ``bosh-init deploy`` → ``bosh target`` → ``bosh login`` → ``bosh status --uuid``
+bosh:      verify files → target + login + UUID check → upload stemcell → upload release (each
+           skipped when the director has it) → ``bosh deployment`` → ``bosh -n deploy`` (on failure
+           ``bosh task N --debug`` goes into the logs)
+
+Commands run through ``installer.runner.Runner`` with every secret registered for redaction, so
+logs, ``--plan`` output and errors never show a password.
 
 State (``--state-dir``, default ``/var/lib/bosh-offline``)::
 
@@ -240,6 +248,14 @@ def task_number(text: str) -> str | None:
     return found[-1] if found else None
 
 
+def _stat(path: Path) -> list[int]:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return []
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
 def keep_state(paths: Paths) -> None:
     """Copy bosh-init's state file into the state dir (the previous copy becomes ``.prev``)."""
     src = paths.bosh_init_state()
@@ -332,7 +348,7 @@ class Deployer:
         def run() -> dict[str, Any]:
             return {af.artifact.path: manifests.verify_file(af) for af in files}
 
-        inputs = {af.artifact.path: af.artifact.sha256 for af in files}
+        inputs = {af.artifact.path: [af.artifact.sha256, _stat(af.path)] for af in files}  # a changed file: again
         return Step(f"{kind}.verify", inputs, f"check {len(files)} release/stemcell files against the lock", run)
 
     # -- MicroBOSH

@@ -230,6 +230,41 @@ def test_09_m1_instance_cannot_run_the_hvm_stemcell(env, capsys):
     assert "m9.huge is not offered in us-east-1a" in checks["instance_types"]["detail"]
 
 
+def test_09b_each_deployment_is_checked_against_its_own_stemcell(env, capsys):
+    # MicroBOSH boots the light HVM stemcell, BOSH the full PV one: m4 (HVM only) is wrong for BOSH only
+    lock = write_lock_with_stemcell(
+        env.tmp / "both.lock", {"us-east-1": env.image}, regular="bosh-aws-xen-ubuntu-trusty-go_agent"
+    )
+    code, checks = env.check(capsys, lock)
+    assert code == 0, checks["instance_types"]
+    assert "hvm/paravirtual" in checks["instance_types"]["detail"]
+    with env.site_values(bosh__instance_type="m4.large"):
+        code, checks = env.check(capsys, lock)
+    assert code == 1
+    assert checks["instance_types"]["detail"] == (
+        "bosh.instance_type m4.large does not support paravirtual AMIs (stemcell bosh-aws-xen-ubuntu-trusty-go_agent); "
+        "bosh.director_instance_type m4.large does not support paravirtual AMIs (stemcell "
+        "bosh-aws-xen-ubuntu-trusty-go_agent)"
+    )
+    with env.site_values(microbosh__instance_type="m4.large"):
+        assert env.check(capsys, lock)[0] == 0  # HVM light stemcell on m4: fine
+
+
+def test_09c_director_elastic_ip(env, capsys):
+    from installer.site import load_site
+
+    second = env.ec2.allocate_address(Domain="vpc")
+    try:
+        with env.site_values(bosh__elastic_ip=second["PublicIp"]):
+            code, checks = env.check(capsys)
+        assert code == 0 and checks["bosh_elastic_ip"]["detail"] == f"{second['PublicIp']} is allocated and free"
+        with env.site_values(bosh__elastic_ip=load_site(env.site).microbosh.elastic_ip):
+            code, checks = env.check(capsys)
+        assert code == 1 and "is MicroBOSH's elastic IP too" in checks["bosh_elastic_ip"]["detail"]
+    finally:
+        env.ec2.release_address(AllocationId=second["AllocationId"])
+
+
 def test_10_teardown_leaves_the_account_as_found(env, capsys):
     code, out = env.cli(capsys, "teardown")
     assert code == 0, out

@@ -111,11 +111,19 @@ def we_say(packages: str, base: str, cache: Path, capsys) -> set[str]:
     return set(out.split())
 
 
+def oldest_pin(package: str, also: str) -> str:
+    """``package=V also=V`` for the oldest version of ``package`` the archive has (a pinned downgrade)."""
+    out = subprocess.run(["apt-cache", "madison", package], capture_output=True, text=True).stdout
+    versions = [line.split("|")[1].strip() for line in out.splitlines() if line.count("|") >= 2]
+    return f"{package}={versions[-1]} {also}={versions[-1]}" if versions else package
+
+
 def test_agrees_with_apt_get_simulate(same_index, tmp_path_factory, capsys):
     cache = tmp_path_factory.mktemp("cache")
     empty = tmp_path_factory.mktemp("base") / "status"
     empty.write_text("")
-    cases = [(s, STATUS) for s in SETS_ON_STATUS] + [(s, str(empty)) for s in SETS_ON_NOTHING]
+    pinned = oldest_pin("libssl3", "libssl-dev")
+    cases = [(s, STATUS) for s in [*SETS_ON_STATUS, pinned]] + [(s, str(empty)) for s in [*SETS_ON_NOTHING, pinned]]
     disagreements = []
     for packages, status in cases:
         ours = we_say(packages, STATUS if status == STATUS else "none", cache, capsys)

@@ -291,3 +291,11 @@ def test_v1_tables_are_read_with_continuation_rows():
     assert versions_in(parse_table(stemcells), "bosh-aws-xen-ubuntu-trusty-go_agent") == {"3147"}
     assert versions_in(parse_table("No stemcells"), "x") == set()
     assert task_number("Director task 7\n  Started deploying\n\nTask 7 error") == "7"
+
+
+def test_a_file_changed_after_verification_is_checked_again(env, capsys):
+    assert deploy(env, "microbosh") == 0
+    release = env.payload / "releases" / "bosh-233.tgz"
+    release.write_bytes(release.read_bytes()[:-1] + b"!")
+    assert deploy(env, "microbosh") == 1
+    assert "sha256" in capsys.readouterr().err

@@ -360,7 +360,7 @@ class Resolver:
         bad = self.deps_satisfiable(cand)
         if bad is not None:
             self.failures.append(
-                f"{cand.name} {cand.version} depends on {' | '.join(map(str, bad))}, {self._available(bad)}"
+                f"{self.chain(cand.name)} depends on {' | '.join(map(str, bad))}, {self._available(bad)}"
             )
             if not from_user:
                 self.cand_override[name] = cur
@@ -391,7 +391,12 @@ class Resolver:
         for r in group:
             vs = [v.version for v in self.u.versions(r.name)]
             provs = [p for p in self.u.providers(r.name) if p != r.name]
-            if vs:
+            cand = self.candidate(r.name)
+            if vs and cand is not None and r.op is not None and any(version_ok(v, r.op, r.version) for v in vs):
+                parts.append(
+                    f"{r.name} {cand.version} is the candidate; pin {r.name}=VERSION for another of {', '.join(vs)}"
+                )
+            elif vs:
                 parts.append(f"{r.name} has {', '.join(vs)}")
             elif provs:
                 parts.append(f"{r.name} is provided by {', '.join(provs[:5])}")
@@ -412,7 +417,7 @@ class Resolver:
                     if installed is not None and not self.conflicts_with(cand, rel, installed):
                         del self.marked[n]  # keep the installed version instead
                     else:
-                        self.failures.append(f"{cand.name} {cand.version} conflicts with {n} {self.marked[n].version}")
+                        self.failures.append(f"{self.chain(cand.name)} conflicts with {n} {self.marked[n].version}")
                         ok = False
                     continue
                 if installed is None or n in self.removed or not self.conflicts_with(cand, rel, installed):
@@ -473,7 +478,7 @@ class Resolver:
                     break
             if not found and critical:
                 self.failures.append(
-                    f"{cand.name} {cand.version} depends on {' | '.join(map(str, group))}: {self._available(group)}"
+                    f"{self.chain(cand.name)} depends on {' | '.join(map(str, group))}: {self._available(group)}"
                 )
                 ok = False
                 break
@@ -487,16 +492,15 @@ class Resolver:
 
     # --- the request ------------------------------------------------------------------------------------------
     def chain(self, name: str) -> str:
+        """How ``name`` was pulled in: ``requested 1.0 -> dependency 2.0 -> name 3.0``."""
         steps = [name]
-        seen = {name}
-        while name in self.why:
-            parent, rel = self.why[name]
-            if parent in seen:
-                break
-            steps.append(f"{parent} (needs {rel})")
-            seen.add(parent)
-            name = parent
-        return " <- ".join(steps)
+        while steps[-1] in self.why and self.why[steps[-1]][0] not in steps:
+            steps.append(self.why[steps[-1]][0])
+        shown = []
+        for n in reversed(steps):
+            c = self.marked.get(n) or self.candidate(n)
+            shown.append(f"{n} {c.version}" if c is not None else n)
+        return " -> ".join(shown)
 
     def request(self, packages: Sequence[str]) -> list[str]:
         """apt-get install PACKAGES: mark all, then resolve each one's dependencies in order."""

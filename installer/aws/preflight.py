@@ -32,6 +32,7 @@ from installer.aws.session import (
     guard_logging,
     unguard_logging,
 )
+from installer.manifests import BOSH_JOBS
 from installer.site import Site
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ ZONE_RE = re.compile(r"^([a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d+)[a-z]$")
 # Previous-generation families that run paravirtual AMIs only (the guide's troubleshooting).
 PV_ONLY_FAMILIES = ("t1", "c1", "m1", "m2")
 PASS, FAIL, SKIP = "pass", "FAIL", "skip"
+# bosh.static_ips are in the BOSH manifest's job order; the director's is at this index
+DIRECTOR_JOB_INDEX = BOSH_JOBS.index("director")
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,8 @@ class _Preflight:
         self.aws("subnet", "network.subnet_id", self.check_subnet)
         self.check_addresses()
         self.aws("elastic_ip", "microbosh.elastic_ip", self.check_elastic_ip)
+        if self.site.bosh and self.site.bosh.elastic_ip:
+            self.aws("bosh_elastic_ip", "bosh.elastic_ip", self.check_bosh_elastic_ip)
         self.aws("key_pair", "key_pair.name", self.check_key_pair)
         self.aws("security_group", "network.security_group", self.check_security_group)
         self.aws("instance_types", "microbosh.instance_type", self.check_instance_types)
@@ -172,13 +177,9 @@ class _Preflight:
             if ip in seen:
                 problems.append(f"{key} {value} is also {seen[ip]}")
             seen[ip] = key
-            in_reserved = any(lo <= ip <= hi for lo, hi in reserved)
-            if key.startswith("bosh.") and in_reserved:
+            # (MicroBOSH's own address is added to the BOSH network's reserved ranges by the manifests)
+            if key.startswith("bosh.") and any(lo <= ip <= hi for lo, hi in reserved):
                 problems.append(f"{key} {value} is inside network.reserved; BOSH refuses static IPs there")
-            if key == "microbosh.static_ip" and self.site.bosh and not in_reserved:
-                problems.append(
-                    f"{key} {value} is not inside network.reserved, so the director could hand it to another VM"
-                )
         if problems:
             self.add("addresses", FAIL, "; ".join(problems), "correct these fields in the site file", "network.cidr")
         else:
@@ -397,12 +398,25 @@ class _Preflight:
         if not eip:
             self.add(
                 "elastic_ip",
-                FAIL,
-                "microbosh.elastic_ip is empty",
-                "run 'bosh-install aws prepare' or allocate an elastic IP and fill it in",
-                field,
+                PASS,
+                f"no elastic IP: MicroBOSH is reached at its private address {self.site.microbosh.static_ip} "
+                "(run 'bosh-install aws prepare' to allocate one)",
+                field=field,
             )
             return
+        self._check_address("elastic_ip", field, eip, self.site.microbosh.static_ip, "MicroBOSH")
+
+    def check_bosh_elastic_ip(self) -> None:
+        bosh = self.site.bosh
+        eip, field = bosh.elastic_ip, "bosh.elastic_ip"
+        if eip == self.site.microbosh.elastic_ip:
+            self.add("bosh_elastic_ip", FAIL, f"{eip} is MicroBOSH's elastic IP too", "use a second one", field)
+            return
+        ips = bosh.static_ips
+        director = ips[DIRECTOR_JOB_INDEX] if len(ips) > DIRECTOR_JOB_INDEX else None
+        self._check_address("bosh_elastic_ip", field, eip, director, "the BOSH director")
+
+    def _check_address(self, name: str, field: str, eip: str, owner_ip: str | None, owner: str) -> None:
         try:
             addresses = self.clients.ec2.describe_addresses(PublicIps=[eip])["Addresses"]
         except AWS_ERRORS as exc:
@@ -411,32 +425,33 @@ class _Preflight:
             addresses = []
         if not addresses:
             self.add(
-                "elastic_ip",
+                name,
                 FAIL,
                 f"elastic IP {eip} is not allocated to this account in {self.site.aws.region}",
-                "allocate one (or run 'bosh-install aws prepare' with microbosh.elastic_ip empty) and fill it in",
+                f"allocate one and fill in {field} (for MicroBOSH: empty it and run 'bosh-install aws prepare')",
                 field,
             )
             return
         addr = addresses[0]
         if addr.get("Domain", "vpc") != "vpc":
-            self.add("elastic_ip", FAIL, f"{eip} is an EC2-Classic address", "allocate a VPC elastic IP", field)
+            self.add(name, FAIL, f"{eip} is an EC2-Classic address", "allocate a VPC elastic IP", field)
             return
         if not addr.get("AssociationId") and not addr.get("InstanceId"):
-            self.add("elastic_ip", PASS, f"{eip} is allocated and free", field=field)
+            self.add(name, PASS, f"{eip} is allocated and free", field=field)
             return
         private, instance = addr.get("PrivateIpAddress"), addr.get("InstanceId") or addr.get("NetworkInterfaceId")
-        if private == self.site.microbosh.static_ip:
-            self.add("elastic_ip", PASS, f"{eip} is on the MicroBOSH VM {instance} ({private})", field=field)
-            return
-        self.add(
-            "elastic_ip",
-            FAIL,
-            f"elastic IP {eip} is associated with {instance} ({private}), not with MicroBOSH "
-            f"({self.site.microbosh.static_ip})",
-            f"disassociate it (association {addr.get('AssociationId')}) or use another elastic IP",
-            field,
-        )
+        if owner_ip is None:
+            self.add(name, PASS, f"{eip} is on {instance} ({private}); {owner}'s address is derived", field=field)
+        elif private == owner_ip:
+            self.add(name, PASS, f"{eip} is on the {owner} VM {instance} ({private})", field=field)
+        else:
+            self.add(
+                name,
+                FAIL,
+                f"elastic IP {eip} is associated with {instance} ({private}), not with {owner} ({owner_ip})",
+                f"disassociate it (association {addr.get('AssociationId')}) or use another elastic IP",
+                field,
+            )
 
     def check_key_pair(self) -> None:
         kp, field = self.site.key_pair, "key_pair.name"
@@ -541,6 +556,7 @@ class _Preflight:
         wanted = {"microbosh.instance_type": site.microbosh.instance_type}
         if site.bosh:
             wanted["bosh.instance_type"] = site.bosh.instance_type
+            wanted["bosh.director_instance_type"] = site.bosh.director_instance_type or site.bosh.instance_type
             wanted["bosh.compilation_instance_type"] = site.bosh.compilation_instance_type
         types = sorted(set(wanted.values()))
         problems = []
@@ -558,20 +574,26 @@ class _Preflight:
             for key, itype in wanted.items():
                 if itype not in offered:
                     problems.append(f"{key} {itype} is not offered in {site.aws.availability_zone}")
+        # MicroBOSH boots the light stemcell, the BOSH deployment the regular one (installer.manifests)
         stemcells = self.lock.by_kind("stemcell") if self.lock else []
-        virts = {stemcell_virtualization(sc): sc for sc in stemcells}
-        supported = self._virtualization_types(types) if virts else {}
-        for virt, sc in sorted(virts.items()):
-            for key, itype in wanted.items():
-                family = itype.split(".")[0]
-                known = supported.get(itype)
-                if virt == "hvm" and family in PV_ONLY_FAMILIES:
-                    problems.append(
-                        f"{key} {itype} cannot run the HVM stemcell {sc.name} (T1, C1, M1 and M2 run paravirtual "
-                        "AMIs only)"
-                    )
-                elif known is not None and virt not in known:
-                    problems.append(f"{key} {itype} does not support {virt} AMIs (stemcell {sc.name})")
+        used = {}
+        for key in wanted:
+            variant = "light" if key.startswith("microbosh.") else "regular"
+            sc = next((a for a in stemcells if a.meta.get("variant", "regular") == variant), None)
+            if sc is not None:
+                used[key] = sc
+        supported = self._virtualization_types(sorted({wanted[k] for k in used})) if used else {}
+        virts = set()
+        for key, sc in used.items():
+            itype, virt = wanted[key], stemcell_virtualization(sc)
+            virts.add(virt)
+            known = supported.get(itype)
+            if virt == "hvm" and itype.split(".")[0] in PV_ONLY_FAMILIES:
+                problems.append(
+                    f"{key} {itype} cannot run the HVM stemcell {sc.name} (T1, C1, M1 and M2 run paravirtual AMIs only)"
+                )
+            elif known is not None and virt not in known:
+                problems.append(f"{key} {itype} does not support {virt} AMIs (stemcell {sc.name})")
         if problems:
             self.add(
                 "instance_types",

@@ -7,12 +7,9 @@ against the lock; what it leaves in ``STATE/payload`` has the layout of the arti
 
 from __future__ import annotations
 
-import hashlib
 import shutil
-from pathlib import Path
 
-from bundler.errors import IntegrityError
-from bundler.lock import Lock
+from bundler.extract import extract_payload
 from installer.context import InstallContext
 from installer.journal import digest
 
@@ -32,46 +29,11 @@ def present(ctx: InstallContext) -> bool:
     return all((ctx.payload_dir / a.path).is_file() for a in ctx.lock.artifacts if a.kind not in ("runtime", "wheel"))
 
 
-def extractor():
-    """``bundler.extract.extract_payload`` (shared with bosh-bundle), or the single-volume fallback."""
-    try:
-        from bundler.extract import extract_payload
-    except ModuleNotFoundError as exc:  # the shared extractor is not part of this build yet
-        if exc.name != "bundler.extract":
-            raise
-        return extract_single_volume
-    return extract_payload
-
-
 def run(ctx: InstallContext) -> dict:
-    extract_payload = extractor()
-
     if ctx.payload_dir.exists():
         shutil.rmtree(ctx.payload_dir)
+    for stale in ctx.payload_dir.parent.glob(f".{ctx.payload_dir.name}.*.staging"):
+        shutil.rmtree(stale, ignore_errors=True)  # left by a killed run
     ctx.payload_dir.parent.mkdir(parents=True, exist_ok=True)
-    extract_payload(ctx.bundle, ctx.payload_dir, ctx.lock)
+    extract_payload(ctx.bundle, ctx.payload_dir, ctx.lock, password=ctx.password)
     return {"files": len(ctx.lock.artifacts), "dir": str(ctx.payload_dir)}
-
-
-def extract_single_volume(bundle: Path, dest: Path, lock: Lock) -> None:
-    """Unpack ``payload.7z`` into a staging directory, check every artifact, then move it into place."""
-    import py7zr
-
-    staging = dest.with_name(dest.name + ".staging")
-    if staging.exists():
-        shutil.rmtree(staging)
-    try:
-        with py7zr.SevenZipFile(bundle / "payload.7z") as archive:
-            archive.extractall(path=staging)
-        for art in lock.artifacts:
-            if art.kind in ("runtime", "wheel"):
-                continue
-            path = staging / art.path
-            if not path.is_file():
-                raise IntegrityError(f"payload.7z: {art.path} is missing")
-            if hashlib.sha256(path.read_bytes()).hexdigest() != art.sha256:
-                raise IntegrityError(f"payload.7z: {art.path} does not match its sha256 in bundle.lock")
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    staging.rename(dest)

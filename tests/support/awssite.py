@@ -65,8 +65,8 @@ ntp: [0.pool.ntp.org]
     return path
 
 
-def write_lock_with_stemcell(path: Path, amis: dict[str, str], name: str = LIGHT_STEMCELL) -> Path:
-    stemcell = Artifact(
+def _stemcell(name: str, variant: str, amis: dict[str, str]) -> Artifact:
+    return Artifact(
         kind="stemcell",
         name=name,
         version="3202",
@@ -74,10 +74,19 @@ def write_lock_with_stemcell(path: Path, amis: dict[str, str], name: str = LIGHT
         size=5000,
         sha256="0" * 64,
         trust="bosh-io",
-        path=f"stemcells/light-bosh-stemcell-3202-{name.removeprefix('bosh-')}.tgz",
-        meta={"variant": "light", "ami": dict(amis)},
+        path=f"stemcells/{'light-' if variant == 'light' else ''}bosh-stemcell-3202-{name.removeprefix('bosh-')}.tgz",
+        meta={"variant": variant, "ami": dict(amis)} if variant == "light" else {"variant": variant},
     )
-    write_lock(Lock("test", {"os": "ubuntu-trusty"}, (stemcell,)), path)
+
+
+def write_lock_with_stemcell(
+    path: Path, amis: dict[str, str], name: str = LIGHT_STEMCELL, regular: str | None = None
+) -> Path:
+    """A lock with the light stemcell (MicroBOSH's) and, if ``regular`` names one, a full one (BOSH's)."""
+    stemcells = [_stemcell(name, "light", amis)]
+    if regular:
+        stemcells.append(_stemcell(regular, "regular", {}))
+    write_lock(Lock("test", {"os": "ubuntu-trusty"}, tuple(stemcells)), path)
     return path
 
 
