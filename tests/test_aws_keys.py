@@ -85,3 +85,12 @@ def test_unreadable_and_foreign_files_are_named(tmp_path):
     (tmp_path / "junk").write_text("hello\n")
     with pytest.raises(InputError, match="not a PEM or OpenSSH private key"):
         read_local_key(tmp_path / "junk")
+
+
+def test_passphrase_protected_key_is_named(tmp_path):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    for fmt in (ser.PrivateFormat.TraditionalOpenSSL, ser.PrivateFormat.PKCS8):
+        path = tmp_path / "locked.pem"
+        path.write_bytes(key.private_bytes(ser.Encoding.PEM, fmt, ser.BestAvailableEncryption(b"passphrase")))
+        with pytest.raises(InputError, match="passphrase-protected"):
+            read_local_key(path)

@@ -131,3 +131,20 @@ def test_preflight_called_like_deploy_keeps_keys_out_of_debug_logs(aws, handmade
     assert all(c.ok for c in checks)
     assert "AWS: region us-east-1" in caplog.text
     assert SITE_KEY_ID not in caplog.text and SITE_SECRET not in caplog.text
+
+
+def test_addresses_outside_the_subnet_or_reserved_are_each_named(aws, handmade, tmp_path):
+    text = handmade["site"].read_text()
+    text = text.replace("static_ips: [10.0.0.10, 10.0.0.11]", "static_ips: [10.0.0.5, 10.0.1.11, 10.0.0.255]")
+    text = text.replace("  cidr: 10.0.0.0/24\n", "  cidr: 10.0.0.0/24\n  gateway: 10.0.0.4\n")
+    bad = tmp_path / "site.yml"
+    bad.write_text(text)
+    bad.chmod(0o600)
+    by = {c.name: c for c in preflight(load_site(bad), read_lock(handmade["lock"]))}
+    detail = by["addresses"].detail
+    assert by["addresses"].status == "FAIL"
+    assert "network.gateway 10.0.0.4 is not 10.0.0.1, AWS's subnet router" in detail
+    assert "bosh.static_ips[0] 10.0.0.5 is inside network.reserved" in detail
+    assert "bosh.static_ips[1] 10.0.1.11 is not inside 10.0.0.0/24" in detail
+    assert "bosh.static_ips[2] 10.0.0.255 is one of the five addresses AWS reserves" in detail
+    assert "microbosh" not in detail

@@ -41,10 +41,6 @@ def account(tmp_path, monkeypatch):
             .replace("52.99.99.100", eips[1])
             .replace("  secret_access_key:", f"  endpoint_url: {aws.endpoint_url}\n  secret_access_key:")
             .replace("  security_group: bosh\n", "  security_group: bosh\n  operator_cidr: 203.0.113.7/32\n")
-            # installer.aws's preflight applies the light (HVM) stemcell's rule to the BOSH VMs too,
-            # though they run the regular (PV) one: keep clear of M1 here.
-            .replace("m1.small", "m3.medium")
-            .replace("m1.medium", "m3.large")
         )
         fx = make_fixture(tmp_path / "site", text, amis={"us-east-1": hvm_image(ec2)})
         fx.key_path.chmod(0o600)

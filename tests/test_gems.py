@@ -277,3 +277,17 @@ def test_check_artifact_compares_only_what_the_lock_records(repo):
     assert check_artifact(top, broken) == [
         "gems/top-1.0.0.gem: the lock's meta for this gem is malformed: malformed gem requirement '=> 1' (in '=> 1')"
     ]
+
+
+def test_no_release_for_the_accepted_platforms_lists_what_the_source_has(server):
+    java_only = Target(GUIDE.ruby, GUIDE.rubygems, ("java",))
+    with pytest.raises(ResolutionError) as exc:
+        _resolve(server, "top", target=java_only)
+    assert str(exc.value) == (
+        "cannot resolve the gems: no release of top fits top >= 0 (required by the request); "
+        "the source has 1.0.0 (platforms accepted: java)"
+    )
+    with pytest.raises(
+        ResolutionError, match=r"no release of natv fits natv ~> 2\.0 .*has 1\.0\.0, 1\.0\.0-x86_64-linux"
+    ):
+        _resolve(server, "natv:~> 2.0")

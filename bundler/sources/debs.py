@@ -19,7 +19,8 @@ does, against a **base** of packages already on the target:
 
 The result (``Resolution``) lists the packages to install with the release each comes from, an
 install order for ``dpkg -i`` (``install_order``: dependencies before dependents, Pre-Depends
-strictly; a dependency cycle, which dpkg tolerates for Depends, is kept together), installed
+strictly; a dependency cycle, which dpkg tolerates for Depends, is kept together), ``stages`` (one
+``dpkg -i`` call each: dpkg refuses a Pre-Depends that is only unpacked in the same call), installed
 packages apt would remove (reported, not bundled), and for an unsatisfiable request a
 ``ResolutionError`` naming the chain of dependencies that failed.
 """
@@ -213,6 +214,11 @@ class Universe:
             self._by_source = got
         return got
 
+    def held(self, name: str) -> bool:
+        """apt does not change a package whose dpkg selection is ``hold`` unless the user names it."""
+        cur = self.installed.get(name)
+        return cur is not None and cur.fields.get("Status", "").startswith("hold ")
+
     def known(self, name: str) -> bool:
         return bool(self.versions(name)) or name in self.installed
 
@@ -355,6 +361,9 @@ class Resolver:
                 return True
             if name in self.marked:
                 return True
+        if not from_user and cur is not None and cand.version != cur.version and self.u.held(name):
+            self.failures.append(f"{self.chain(name)}: {name} is held at {cur.version} (dpkg selection 'hold')")
+            return False
         if depth > 3000:
             raise ResolutionError(f"dependency chain too deep at {name}")
         bad = self.deps_satisfiable(cand)
@@ -708,8 +717,9 @@ def minimal_base(universe: Universe) -> dict[str, Cand]:
     return {c.name: Cand(c.name, c.version, c.fields, None) for c in r.marked.values()}
 
 
-def resolve_request(req: DebRequest, client: AptClient) -> Resolution:
-    universe = load_universe(client, req.sources, req.arch)
+def resolve_request(req: DebRequest, client: AptClient, universe: Universe | None = None) -> Resolution:
+    """Resolve ``req``; ``universe`` (from ``load_universe`` of the same sources) saves reading them again."""
+    universe = universe or load_universe(client, req.sources, req.arch)
     if req.base == "none":
         pass
     elif req.base == "minimal":
@@ -782,10 +792,48 @@ def lock_part(res: Resolution, base: str, runtime_names: Sequence[str] = (), wit
         section["upgrades"] = dict(sorted(res.upgrades.items()))
     if res.removes:
         section["removes"] = list(res.removes)
+    stages = install_stages(res.order)
+    section["stages"] = [[by_name[c.name].path for c in stage] for stage in stages]
     if runtime_names:
         runtime = _closure_paths(res, runtime_names)
         section["runtime"] = [p for p in section["install_order"] if p in runtime]
+        # the bootstrap installs these first, before the rest: one dpkg -i call per stage
+        section["runtime_stages"] = [kept for st in section["stages"] if (kept := [p for p in st if p in runtime])]
     return LockPart(artifacts, "debs", section)
+
+
+def install_stages(order: Sequence[Cand]) -> list[list[Cand]]:
+    """Split the install order into ``dpkg -i`` calls: dpkg refuses to unpack a package whose
+    Pre-Depends are only unpacked in the same call, so a pre-dependency goes in an earlier stage;
+    a Depends target goes in the same stage or an earlier one (a Depends cycle stays together)."""
+    in_set = {c.name: c for c in order}
+    providers: dict[str, list[Cand]] = {}
+    for c in order:
+        providers.setdefault(c.name, []).append(c)
+        for virtual in c.provides:
+            providers.setdefault(virtual, []).append(c)
+
+    def targets(groups: list[list[Relation]], owner: str) -> set[str]:
+        out = set()
+        for group in groups:
+            for rel in group:
+                out.update(m.name for m in providers.get(rel.name, ()) if m.name != owner and satisfies(m, rel))
+        return out
+
+    deps = {c.name: targets(c.depends, c.name) for c in order}
+    pre = {c.name: targets(c.pre_depends, c.name) for c in order}
+    stage = dict.fromkeys(in_set, 0)
+    for _ in range(len(order) + 1):  # fixpoint; a Pre-Depends cycle (which dpkg cannot install either) stops here
+        changed = False
+        for c in order:
+            want = max([stage[d] for d in deps[c.name]] + [stage[q] + 1 for q in pre[c.name]] + [stage[c.name]])
+            if want != stage[c.name] and want <= len(order):
+                stage[c.name] = want
+                changed = True
+        if not changed:
+            break
+    count = max(stage.values(), default=-1) + 1
+    return [[c for c in order if stage[c.name] == i] for i in range(count)]
 
 
 def _closure_paths(res: Resolution, names: Sequence[str]) -> set[str]:
@@ -806,9 +854,8 @@ def _closure_paths(res: Resolution, names: Sequence[str]) -> set[str]:
     return {f"debs/{PurePosixPath(by_name[n].fields['Filename']).name}" for n in seen}
 
 
-def runtime_debs(client: AptClient, sources: Sequence[AptSource], arch: str) -> list[str]:
+def runtime_debs(universe: Universe) -> list[str]:
     """RUNTIME_DEBS that the sources have (python3-py7zr is missing from older suites)."""
-    universe = load_universe(client, sources, arch)
     return [n for n in RUNTIME_DEBS if universe.versions(n)]
 
 
@@ -817,13 +864,14 @@ def resolve(spec: Spec, ctx) -> LockPart:
     assert spec.debs is not None
     sources = spec_sources(spec)
     client = AptClient(ctx.http, ctx.cache)
+    universe = load_universe(client, sources, spec.target.arch)
     packages = list(spec.debs.packages)
     runtime: list[str] = []
     if spec.runtime is not None and spec.runtime.mode == "distro":
-        runtime = runtime_debs(client, sources, spec.target.arch)
+        runtime = runtime_debs(universe)
         packages += [p for p in runtime if p not in packages]
     req = DebRequest(tuple(packages), tuple(sources), spec.target.arch, spec.debs.base, spec.debs.with_recommends)
-    res = resolve_request(req, client)
+    res = resolve_request(req, client, universe)
     for name in res.removes:
         ctx.warn(f"debs: apt would remove {name} from the base to install this set; the bundle cannot do that")
     return lock_part(res, spec.debs.base, runtime, spec.debs.with_recommends)

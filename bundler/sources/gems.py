@@ -433,8 +433,11 @@ def explain(causes: Iterable[Any], index: CompactIndex, target: Target) -> str:
         elif not index.exists(name):
             sentences.append(f"gem {name!r} does not exist on {index.source} ({asked})")
         elif len(reqs) == 1:
-            versions = ", ".join(str(e.version) for e in index.info(name)[-8:])
-            sentences.append(f"no release of {name} fits {asked}; the source has {versions}")
+            versions = ", ".join(e.full_name.removeprefix(f"{name}-") for e in index.info(name)[-8:])
+            platforms = ", ".join(target.platforms)
+            sentences.append(
+                f"no release of {name} fits {asked}; the source has {versions} (platforms accepted: {platforms})"
+            )
         else:
             sentences.append(f"these cannot all hold: {asked}")
     return "cannot resolve the gems: " + " | ".join(sentences)

@@ -185,7 +185,7 @@ def read_local_key(path: Path) -> LocalKey:
     if not match:
         raise InputError(f"{path}: not a PEM or OpenSSH private key")
     label, body = match.group(1), match.group(2)
-    if "Proc-Type: 4,ENCRYPTED" in body:
+    if "Proc-Type: 4,ENCRYPTED" in body or label == "ENCRYPTED PRIVATE KEY":
         raise InputError(f"{path}: the private key is passphrase-protected; bosh-init needs it without a passphrase")
     try:
         der = base64.b64decode("".join(body.split()), validate=True)
