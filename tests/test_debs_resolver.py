@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
+import requests
 
 from bundler.errors import ResolutionError
 from bundler.http import Http
@@ -156,3 +159,31 @@ def test_lock_part_records_trust_paths_and_runtime(server, tmp_path):
     assert a.url == server[0].url("/pool/main/l/libfoo1_2.0-1_amd64.deb") and a.meta["source"] == "foo"
     assert part.section["install_order"][-1] in {by_name["app"].path, by_name["mailer"].path}
     assert part.section["runtime"] == [by_name["exim-ish"].path, by_name["mailer"].path]
+
+
+def test_stages_let_dpkg_install_pre_depends(server, tmp_path):
+    """dpkg refuses a Pre-Depends that is only unpacked in the same call; stage by stage it installs."""
+    if not shutil.which("dpkg"):
+        pytest.skip("needs dpkg")
+    res = resolve(server, tmp_path, ["app"])
+    part = lock_part(res, "none")
+    stages = part.section["stages"]
+    assert stages[-1] == ["debs/app_3.0_amd64.deb"] and "debs/tool-core_1.0_amd64.deb" in stages[0]
+    urls = {a.path: a.url for a in part.artifacts}
+    root = tmp_path / "root"
+    for d in ("info", "updates", "triggers"):
+        (root / "var/lib/dpkg" / d).mkdir(parents=True)
+    for f in ("status", "available"):
+        (root / "var/lib/dpkg" / f).touch()
+    for stage in stages:
+        debs = []
+        for path in stage:
+            deb = tmp_path / path
+            deb.parent.mkdir(exist_ok=True)
+            deb.write_bytes(requests.get(urls[path], timeout=10).content)
+            debs.append(str(deb))
+        cmd = ["dpkg", f"--root={root}", "--force-script-chrootless", "--log=/dev/null", "-i", *debs]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    status = (root / "var/lib/dpkg/status").read_text()
+    assert status.count("Status: install ok installed") == len(part.artifacts)

@@ -18,7 +18,7 @@ from bundler.clitools import add_mirror_option, print_json
 from bundler.errors import InputError
 from bundler.http import Http
 from bundler.sources.apt import AptClient
-from bundler.sources.debs import DebRequest, artifact_for, resolve_request
+from bundler.sources.debs import DebRequest, artifact_for, install_stages, resolve_request
 from bundler.spec import ARCHES, parse_one_line_source
 
 
@@ -70,6 +70,7 @@ def run_resolve(args: argparse.Namespace) -> int:
             {
                 "artifacts": [artifacts[c.name].to_json() for c in res.install],
                 "install_order": [artifacts[c.name].path for c in res.order],
+                "stages": [[artifacts[c.name].path for c in stage] for stage in install_stages(res.order)],
                 "upgrades": res.upgrades,
                 "removes": res.removes,
                 "base": args.base,

@@ -19,7 +19,8 @@ does, against a **base** of packages already on the target:
 
 The result (``Resolution``) lists the packages to install with the release each comes from, an
 install order for ``dpkg -i`` (``install_order``: dependencies before dependents, Pre-Depends
-strictly; a dependency cycle, which dpkg tolerates for Depends, is kept together), installed
+strictly; a dependency cycle, which dpkg tolerates for Depends, is kept together), ``stages`` (one
+``dpkg -i`` call each: dpkg refuses a Pre-Depends that is only unpacked in the same call), installed
 packages apt would remove (reported, not bundled), and for an unsatisfiable request a
 ``ResolutionError`` naming the chain of dependencies that failed.
 """
@@ -791,10 +792,48 @@ def lock_part(res: Resolution, base: str, runtime_names: Sequence[str] = (), wit
         section["upgrades"] = dict(sorted(res.upgrades.items()))
     if res.removes:
         section["removes"] = list(res.removes)
+    stages = install_stages(res.order)
+    section["stages"] = [[by_name[c.name].path for c in stage] for stage in stages]
     if runtime_names:
         runtime = _closure_paths(res, runtime_names)
         section["runtime"] = [p for p in section["install_order"] if p in runtime]
+        # the bootstrap installs these first, before the rest: one dpkg -i call per stage
+        section["runtime_stages"] = [kept for st in section["stages"] if (kept := [p for p in st if p in runtime])]
     return LockPart(artifacts, "debs", section)
+
+
+def install_stages(order: Sequence[Cand]) -> list[list[Cand]]:
+    """Split the install order into ``dpkg -i`` calls: dpkg refuses to unpack a package whose
+    Pre-Depends are only unpacked in the same call, so a pre-dependency goes in an earlier stage;
+    a Depends target goes in the same stage or an earlier one (a Depends cycle stays together)."""
+    in_set = {c.name: c for c in order}
+    providers: dict[str, list[Cand]] = {}
+    for c in order:
+        providers.setdefault(c.name, []).append(c)
+        for virtual in c.provides:
+            providers.setdefault(virtual, []).append(c)
+
+    def targets(groups: list[list[Relation]], owner: str) -> set[str]:
+        out = set()
+        for group in groups:
+            for rel in group:
+                out.update(m.name for m in providers.get(rel.name, ()) if m.name != owner and satisfies(m, rel))
+        return out
+
+    deps = {c.name: targets(c.depends, c.name) for c in order}
+    pre = {c.name: targets(c.pre_depends, c.name) for c in order}
+    stage = dict.fromkeys(in_set, 0)
+    for _ in range(len(order) + 1):  # fixpoint; a Pre-Depends cycle (which dpkg cannot install either) stops here
+        changed = False
+        for c in order:
+            want = max([stage[d] for d in deps[c.name]] + [stage[q] + 1 for q in pre[c.name]] + [stage[c.name]])
+            if want != stage[c.name] and want <= len(order):
+                stage[c.name] = want
+                changed = True
+        if not changed:
+            break
+    count = max(stage.values(), default=-1) + 1
+    return [[c for c in order if stage[c.name] == i] for i in range(count)]
 
 
 def _closure_paths(res: Resolution, names: Sequence[str]) -> set[str]:
