@@ -12,7 +12,7 @@ then times, best of ``--runs``:
 and prints each beside the reference as a ratio of wall time and of CPU time (all threads; on
 shared cores the CPU ratio is the steadier figure).  The goal: verify <= 1.2x the reference.
 
-    python3 bench/bosh_verify.py [--size-gb 2] [--runs 2] [--dir /tmp] [--keep]
+    python3 bench/bosh_verify.py [--size-gb 2] [--runs 2] [--dir /tmp] [--keep] [--zlib]
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bundler.lock import Artifact  # noqa: E402
+from bundler.sources import boshtarball  # noqa: E402
 from bundler.sources.bosh import check_artifact, verify_artifact  # noqa: E402
 from bundler.sources.boshtarball import _inflate_lib  # noqa: E402
 from tests.support.boshfixtures import write_big_stemcell  # noqa: E402
@@ -74,7 +75,14 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()))
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--zlib", action="store_true", help="inflate with plain zlib even when isal is installed")
     args = ap.parse_args()
+    inflate = INFLATE
+    if args.zlib:
+        import zlib
+
+        boshtarball._inflate_lib = zlib
+        inflate = "zlib"
     block = 64 * 1024 * 1024
     size = max(1, round(args.size_gb * 1024**3 / block)) * block
     work = Path(tempfile.mkdtemp(prefix="bosh-verify-bench-", dir=args.dir))
@@ -86,7 +94,7 @@ def main() -> int:
             f"wrote {built.path.name}: image {size / 1e9:.2f} GB, tarball {file_size / 1e9:.2f} GB"
             f" in {time.perf_counter() - t:.1f} s"
         )
-        print(f"cpus: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}, inflate: {INFLATE}")
+        print(f"cpus: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}, inflate: {inflate}")
         sha256 = sha256_file(built.path)  # also warms the page cache
         artifact = Artifact(
             "stemcell", built.name, built.version, "http://h.invalid/s.tgz", file_size, sha256, "bosh-io",

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from bundler.errors import IntegrityError, ResolutionError
 from bundler.lock import Artifact, LockPart
@@ -41,6 +41,9 @@ from bundler.sources.boshtarball import (
     validate_stemcell,
 )
 from bundler.spec import ReleaseSpec, Spec, StemcellSpec
+
+if TYPE_CHECKING:
+    from bundler.resolve import LockContext
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +100,12 @@ class Inspection:
 
 
 def inspect_chunks(
-    chunks: Iterable[bytes], *, kind: str | None = None, variant: str | None = None, digests=(), sink=None
+    chunks: Iterable[bytes],
+    *,
+    kind: str | None = None,
+    variant: str | None = None,
+    digests: Iterable[str] = (),
+    sink: BinaryIO | None = None,
 ) -> Inspection:
     """Read a tarball once, tell release from stemcell (or use ``kind``), parse and validate it."""
     scan = scan_tarball(chunks, digests=digests, sink=sink)
@@ -121,7 +129,9 @@ def _dedupe(problems: list[str]) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
-def inspect_tarball(path: Path, *, kind: str | None = None, variant: str | None = None, digests=()) -> Inspection:
+def inspect_tarball(
+    path: Path, *, kind: str | None = None, variant: str | None = None, digests: Iterable[str] = ()
+) -> Inspection:
     return inspect_chunks(file_chunks(Path(path)), kind=kind, variant=variant, digests=digests)
 
 
@@ -213,7 +223,7 @@ class _Candidate:
     source: str  # who said so, for messages
 
 
-def _api(ctx, url: str, what: str) -> list[dict[str, Any]]:
+def _api(ctx: LockContext, url: str, what: str) -> list[dict[str, Any]]:
     data = ctx.http.get_bytes(url, allow_404=True)
     if data is None:
         return []
@@ -247,7 +257,7 @@ def _agree(what: str, pinned: str | None, published: str | None, algo: str, sour
         )
 
 
-def _release_candidate(spec: Spec, rel: ReleaseSpec, ctx) -> _Candidate:
+def _release_candidate(spec: Spec, rel: ReleaseSpec, ctx: LockContext) -> _Candidate:
     what = f"release {rel.name} {rel.version}"
     if rel.url:
         return _Candidate(rel.url, rel.version, rel.sha1, rel.sha256, "pinned", "the spec")
@@ -274,7 +284,7 @@ def _release_candidate(spec: Spec, rel: ReleaseSpec, ctx) -> _Candidate:
     )
 
 
-def _stemcell_candidate(spec: Spec, st: StemcellSpec, ctx) -> _Candidate:
+def _stemcell_candidate(spec: Spec, st: StemcellSpec, ctx: LockContext) -> _Candidate:
     what = f"stemcell {st.name} {st.version} ({st.variant})"
     if st.url:
         return _Candidate(st.url, st.version, st.sha1, st.sha256, "pinned", "the spec")
@@ -307,7 +317,9 @@ def _stemcell_candidate(spec: Spec, st: StemcellSpec, ctx) -> _Candidate:
     )
 
 
-def _download_and_inspect(ctx, cand: _Candidate, kind: str, variant: str | None, what: str) -> dict[str, Any]:
+def _download_and_inspect(
+    ctx: LockContext, cand: _Candidate, kind: str, variant: str | None, what: str
+) -> dict[str, Any]:
     """The facts of the verified tarball at ``cand.url`` (sha256, size, sha1, identity), from the lock
     cache's index or by downloading it once into the cache."""
     key = f"{kind} sha1:{cand.sha1}" if cand.sha1 else f"{kind} sha256:{cand.sha256}"
@@ -320,7 +332,7 @@ def _download_and_inspect(ctx, cand: _Candidate, kind: str, variant: str | None,
     return facts
 
 
-def _download_once(ctx, cand: _Candidate, kind: str, variant: str | None, what: str) -> dict[str, Any]:
+def _download_once(ctx: LockContext, cand: _Candidate, kind: str, variant: str | None, what: str) -> dict[str, Any]:
     with lockfetch.cache_sink(ctx.cache) as (sink, keep_as):
         found = inspect_chunks(
             lockfetch.url_chunks(ctx.http, cand.url), kind=kind, variant=variant, digests=("sha1", "sha256"), sink=sink
@@ -341,7 +353,7 @@ def _download_once(ctx, cand: _Candidate, kind: str, variant: str | None, what: 
     return {"sha1": got["sha1"], "sha256": got["sha256"], "size": found.scan.size, **found.facts()}
 
 
-def _lock_release(spec: Spec, rel: ReleaseSpec, ctx) -> Artifact:
+def _lock_release(spec: Spec, rel: ReleaseSpec, ctx: LockContext) -> Artifact:
     cand = _release_candidate(spec, rel, ctx)
     what = f"release {rel.name} {cand.version}"
     facts = _download_and_inspect(ctx, cand, "release", None, what)
@@ -366,7 +378,7 @@ def _lock_release(spec: Spec, rel: ReleaseSpec, ctx) -> Artifact:
     )
 
 
-def _lock_stemcell(spec: Spec, st: StemcellSpec, ctx) -> Artifact:
+def _lock_stemcell(spec: Spec, st: StemcellSpec, ctx: LockContext) -> Artifact:
     cand = _stemcell_candidate(spec, st, ctx)
     what = f"stemcell {st.name} {cand.version} ({st.variant})"
     facts = _download_and_inspect(ctx, cand, "stemcell", st.variant, what)
@@ -400,11 +412,11 @@ def _lock_stemcell(spec: Spec, st: StemcellSpec, ctx) -> Artifact:
     )
 
 
-def resolve_releases(spec: Spec, ctx) -> LockPart:
+def resolve_releases(spec: Spec, ctx: LockContext) -> LockPart:
     return LockPart(tuple(_lock_release(spec, rel, ctx) for rel in spec.releases))
 
 
-def resolve_stemcells(spec: Spec, ctx) -> LockPart:
+def resolve_stemcells(spec: Spec, ctx: LockContext) -> LockPart:
     return LockPart(tuple(_lock_stemcell(spec, st, ctx) for st in spec.stemcells))
 
 

@@ -13,18 +13,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import TYPE_CHECKING
 
 from bundler.errors import IntegrityError
 from bundler.lock import Artifact, LockPart
 from bundler.sources import lockfetch
 from bundler.spec import BinarySpec, Spec
 
+if TYPE_CHECKING:
+    from bundler.resolve import LockContext
+
 log = logging.getLogger(__name__)
 
 MODE = "0755"
 
 
-def _download(ctx, url: str, what: str, sha256: str | None) -> tuple[str, int]:
+def _download(ctx: LockContext, url: str, what: str, sha256: str | None) -> tuple[str, int]:
     h = hashlib.sha256()
     size = 0
     with lockfetch.cache_sink(ctx.cache) as (sink, keep_as):
@@ -40,7 +44,7 @@ def _download(ctx, url: str, what: str, sha256: str | None) -> tuple[str, int]:
     return got, size
 
 
-def _lock_binary(b: BinarySpec, ctx) -> Artifact:
+def _lock_binary(b: BinarySpec, ctx: LockContext) -> Artifact:
     what = f"binary {b.name} {b.version}"
     # keyed by where the bytes really came from too: a first download through a mirror (a test
     # replica, say) must not be remembered as the first download of the upstream URL
@@ -71,5 +75,5 @@ def _lock_binary(b: BinarySpec, ctx) -> Artifact:
     )
 
 
-def resolve_binaries(spec: Spec, ctx) -> LockPart:
+def resolve_binaries(spec: Spec, ctx: LockContext) -> LockPart:
     return LockPart(tuple(_lock_binary(b, ctx) for b in spec.binaries))
