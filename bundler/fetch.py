@@ -24,6 +24,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import threading
 import time
 import urllib.parse
 from collections.abc import Iterable
@@ -186,6 +187,7 @@ class _Fetcher:
         self.cache = Path(cache)
         self.options = options
         self.progress = progress
+        self.stop = threading.Event()  # set on Ctrl-C: running downloads end at their next block
 
     def fetch(self, artifact: Artifact) -> tuple[Path, str]:
         """Verified cache file and how it was obtained ("cache", "download", "copy")."""
@@ -234,6 +236,8 @@ class _Fetcher:
         try:
             with open(src, "rb") as f:
                 while block := f.read(CHUNK):
+                    if self.stop.is_set():
+                        raise FetchError(f"{_describe(artifact)}: interrupted")
                     if part.size + len(block) > artifact.size:
                         part.write(block[: artifact.size - part.size + 1])
                         break
@@ -311,7 +315,11 @@ class _Fetcher:
                 raise FetchError(f"{_describe(artifact)}: GET {shown}: HTTP {resp.status_code} {resp.reason}")
             try:
                 # read1 hands over whatever arrived, so a dropped connection loses no received byte
-                while block := resp.raw.read1(CHUNK, decode_content=False):
+                # (urllib3 1.x has no read1: small reads lose at most 64 KiB)
+                read = getattr(resp.raw, "read1", None) or (lambda n, **kw: resp.raw.read(min(n, 65536), **kw))
+                while block := read(CHUNK, decode_content=False):
+                    if self.stop.is_set():
+                        raise FetchError(f"{_describe(artifact)}: interrupted; {part.size} bytes kept to resume")
                     if part.size + len(block) > artifact.size:
                         part.write(block[: artifact.size - part.size + 1])
                         self._check(artifact, real, part)  # always fails: more bytes than the lock says
@@ -381,7 +389,8 @@ def fetch_all(
     errors: list[BundleError] = []
     # Largest first: the long downloads start early and the pool drains evenly.
     order = sorted(by_sha.values(), key=lambda group: -group[0].size)
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="fetch") as pool:
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="fetch")
+    try:
         futures = {pool.submit(fetcher.fetch, group[0]): group for group in order}
         for future in as_completed(futures):
             group = futures[future]
@@ -394,6 +403,11 @@ def fetch_all(
                 files[a.path] = path
                 (cached if how == "cache" else downloaded).append(a.path)
                 progress.finished(a, how)
+    except BaseException:
+        fetcher.stop.set()  # Ctrl-C: stop the running downloads (their .part files stay) and queued ones
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     if errors:
         message = "; ".join(sorted(str(e) for e in errors))
         if len(errors) > 1:

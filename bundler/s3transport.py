@@ -1,7 +1,8 @@
 """Carrying a bundle directory through S3, or an S3-compatible store inside the closed network.
 
 ``publish`` uploads every file ``SHA256SUMS`` lists, then ``SHA256SUMS`` itself (its presence
-means the publish completed).  Each object carries its sha256 as metadata (``x-amz-meta-sha256``)
+means the publish completed; publishing another bundle to the same prefix withdraws the old one
+first).  Each object carries its sha256 as metadata (``x-amz-meta-sha256``)
 and, part by part, as ``ChecksumSHA256`` so the store checks every part on arrival.  Files larger
 than one part go up as multipart uploads; an interrupted publish resumes: the pending upload is
 found again, each part already there is compared with the local bytes (its ETag is the part's MD5)
@@ -147,12 +148,18 @@ def publish(
     if missing:
         raise InputError(f"{bundle}: files listed in {SUMS} are missing: {', '.join(missing)}")
     report = Transfer()
+    sums_digest = hashlib.sha256(sums_text.encode()).hexdigest()
     try:
+        head = _head(s3, loc, SUMS)
+        if head and head.get("Metadata", {}).get("sha256") != sums_digest:
+            # another bundle was published here: withdraw its SHA256SUMS first, so that nobody fetches
+            # a mix of the two while this one goes up
+            log.info("%s%s: replacing the bundle published there", loc.url, SUMS)
+            s3.delete_object(Bucket=loc.bucket, Key=loc.key(SUMS))
+            head = None
         for name in sorted(sums):
             _publish_file(s3, Path(bundle) / name, name, sums[name], loc, part_size, report, progress)
-        sums_digest = hashlib.sha256(sums_text.encode()).hexdigest()
-        head = _head(s3, loc, SUMS)
-        if head and head.get("Metadata", {}).get("sha256") == sums_digest:
+        if head:
             report.skipped.append(SUMS)
         else:
             body = sums_text.encode()

@@ -9,6 +9,10 @@ import lzma
 import pytest
 
 from bundler.cli import main
+from bundler.http import Http
+from bundler.resolve import LockContext
+from bundler.sources import debs
+from bundler.spec import load_spec
 from tests.support.aptrepo import build_repo
 from tests.support.httpserver import LoopbackServer
 
@@ -18,8 +22,8 @@ PACKAGES = [
     {"Package": "zlib1g-dev", "Version": "1:1.2.13-1", "Depends": "zlib1g (= 1:1.2.13-1), libc6-dev | libc-dev"},
     {"Package": "libc6-dev", "Version": "2.36-9", "Depends": "libc6 (= 2.36-9)", "Provides": "libc-dev"},
     {"Package": "needs-new", "Version": "1.0", "Depends": "zlib1g (>= 1:2.0)"},
-    {"Package": "python3", "Version": "3.11.2-1", "Depends": "libc6, python3-minimal (= 3.11.2-1)"},
-    {"Package": "python3-minimal", "Version": "3.11.2-1", "Pre-Depends": "libc6"},
+    {"Package": "python3", "Version": "3.11.2-1", "Depends": "libc6", "Pre-Depends": "python3-minimal (= 3.11.2-1)"},
+    {"Package": "python3-minimal", "Version": "3.11.2-1", "Pre-Depends": "libc6 (>= 2.36)"},
     {"Package": "python3-yaml", "Version": "6.0-3", "Depends": "python3"},
 ]
 
@@ -135,17 +139,22 @@ def test_lock_is_deterministic(repo, tmp_path, capsys):
     assert data["sections"]["debs"]["base"] == "none"
 
 
-def test_distro_runtime_debs_are_added_and_marked(repo, tmp_path, capsys):
+def test_distro_runtime_debs_are_added_and_marked(repo, tmp_path):
+    """``runtime: distro``: the deb resolver adds what the sources have of RUNTIME_DEBS and marks them."""
     with LoopbackServer(root=repo.root) as srv:
-        spec = write_spec(tmp_path / "bundle.yml", srv.base_url, repo.keyring, extra="runtime: {mode: distro}\n")
-        lock = tmp_path / "bundle.lock"
-        assert run(["lock", "--spec", str(spec), "--lock", str(lock), "--cache", str(tmp_path / "c")], capsys)[0] == 0
-    section = json.loads(lock.read_text())["sections"]["debs"]
+        spec = load_spec(write_spec(tmp_path / "b.yml", srv.base_url, repo.keyring, extra="runtime: {mode: distro}\n"))
+        part = debs.resolve(spec, LockContext(Http(retries=0), tmp_path / "c"))
+    section = part.section
     assert section["runtime"] == [
         "debs/libc6_2.36-9_amd64.deb",
         "debs/python3-minimal_3.11.2-1_amd64.deb",
         "debs/python3_3.11.2-1_amd64.deb",
         "debs/python3-yaml_6.0-3_amd64.deb",
     ]
-    assert section["requested"] == ["python3", "python3-yaml", "zlib1g-dev"]  # what the sources have of RUNTIME_DEBS
+    assert section["runtime_stages"] == [  # each Pre-Depends forces a later dpkg -i call
+        ["debs/libc6_2.36-9_amd64.deb"],
+        ["debs/python3-minimal_3.11.2-1_amd64.deb"],
+        ["debs/python3_3.11.2-1_amd64.deb", "debs/python3-yaml_6.0-3_amd64.deb"],
+    ]
+    assert section["requested"] == ["python3", "python3-yaml", "zlib1g-dev"]
     assert "debs/zlib1g-dev_1.2.13-1_amd64.deb" in section["install_order"]

@@ -9,7 +9,7 @@ import os
 import pytest
 
 from bundler import cli as bundle_cli
-from bundler.errors import FetchError, IntegrityError
+from bundler.errors import FetchError, InputError, IntegrityError
 from bundler.s3transport import MIN_PART_SIZE, S3Location, fetch, parse_s3_url, publish
 from installer import cli as install_cli
 from tests.support.motoserver import MotoServer
@@ -174,3 +174,32 @@ def test_fetch_takes_credentials_and_endpoint_from_the_site_file(aws, bundle, tm
     assert code == 0, err
     assert same_tree(bundle, tmp_path / "got")
     assert SITE_SECRET not in out + err and SITE_KEY_ID not in out + err
+
+
+def test_publishing_another_bundle_withdraws_the_old_sums_first(aws, bundle, tmp_path):
+    s3, loc = aws.client("s3"), S3Location(BUCKET, "replace/")
+    publish(s3, bundle, loc, part_size=MIN_PART_SIZE)
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    data = os.urandom(6 * MiB)
+    (newer / "payload.7z.001").write_bytes(data)
+    (newer / "SHA256SUMS").write_text(f"{hashlib.sha256(data).hexdigest()}  payload.7z.001\n")
+
+    def cut(name, nbytes):
+        raise Interrupt()
+
+    with pytest.raises(Interrupt):
+        publish(s3, newer, loc, part_size=MIN_PART_SIZE, progress=cut)
+    with pytest.raises(FetchError, match="nothing \\(complete\\) was published"):
+        fetch(s3, loc, tmp_path / "mixed")  # neither the old bundle nor a mix of both
+    publish(s3, newer, loc, part_size=MIN_PART_SIZE)
+    fetch(s3, loc, tmp_path / "got")
+    assert same_tree(newer, tmp_path / "got")
+
+
+def test_sums_naming_a_path_outside_the_directory_are_refused(aws, tmp_path):
+    s3 = aws.client("s3")
+    s3.put_object(Bucket=BUCKET, Key="evil/SHA256SUMS", Body=f"{'0' * 64}  ../../etc/cron.d/x\n".encode())
+    with pytest.raises(InputError, match="is not a file name inside the bundle"):
+        fetch(s3, S3Location(BUCKET, "evil/"), tmp_path / "got")
+    assert not (tmp_path / "etc").exists()

@@ -797,6 +797,8 @@ def lock_part(res: Resolution, base: str, runtime_names: Sequence[str] = (), wit
     if runtime_names:
         runtime = _closure_paths(res, runtime_names)
         section["runtime"] = [p for p in section["install_order"] if p in runtime]
+        # the bootstrap installs these first, before the rest: one dpkg -i call per stage
+        section["runtime_stages"] = [kept for st in section["stages"] if (kept := [p for p in st if p in runtime])]
     return LockPart(artifacts, "debs", section)
 
 

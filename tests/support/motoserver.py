@@ -2,7 +2,8 @@
 
 ``MotoServer`` starts ``moto.server.ThreadedMotoServer`` on a free loopback port, sets dummy
 credentials and config paths in the environment (so nothing can reach a real account or read the
-operator's ``~/.aws``), and hands out boto3 clients with ``endpoint_url`` always explicit.  moto
+operator's ``~/.aws``) and ``AWS_ENDPOINT_URL`` (so even a client made without an endpoint lands on
+moto), and hands out boto3 clients with ``endpoint_url`` always explicit.  moto
 keeps its state per process, so tests share one server and call ``reset()`` between scenarios.
 
     with MotoServer() as aws:
@@ -55,6 +56,9 @@ class MotoServer:
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
         assert_loopback(self.endpoint_url)
+        # a client made without an explicit endpoint (a bug) still lands here, never on AWS
+        self._saved_env.setdefault("AWS_ENDPOINT_URL", os.environ.get("AWS_ENDPOINT_URL"))
+        os.environ["AWS_ENDPOINT_URL"] = self.endpoint_url
         return self
 
     def __exit__(self, *exc: object) -> None:
