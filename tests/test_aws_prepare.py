@@ -282,3 +282,17 @@ def test_11_no_credentials_in_any_output(env):
     assert env.outputs
     joined = "\n".join(env.outputs)
     assert SITE_SECRET not in joined and SITE_KEY_ID not in joined
+
+
+def test_12_prepare_inside_the_operators_vpc_leaves_that_vpc_alone(env, capsys):
+    vpc = env.ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    before = account(env.ec2)
+    with env.site_values(network__vpc_id=vpc):
+        code, out = env.cli(capsys, "prepare")
+        assert code == 0, out
+        assert "created vpc" not in out and "internet gateway" not in out and "created subnet" in out
+        assert env.check(capsys)[0] == 0
+        code, out = env.cli(capsys, "teardown")
+        assert code == 0 and "deleted vpc" not in out and "deleted subnet" in out
+    assert account(env.ec2) == before
+    env.ec2.delete_vpc(VpcId=vpc)

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from bundler.clitools import print_json
+from bundler.progress import TermProgress
 from bundler.s3transport import PART_SIZE, add_s3_options, parse_s3_url, publish, s3_client, summary
 
 
@@ -23,7 +24,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     loc = parse_s3_url(args.url)
     s3 = s3_client(endpoint_url=args.endpoint_url, profile=args.profile, region=args.region)
-    report = publish(s3, args.bundle, loc, part_size=args.part_size * 1024 * 1024)
+    bar = TermProgress(quiet=args.json)
+    bar.bar.set_description("publish")
+    try:
+        report = publish(
+            s3, args.bundle, loc, part_size=args.part_size * 1024 * 1024, progress=lambda _, n: bar.advance(n)
+        )
+    finally:
+        bar.close()
     if args.json:
         print_json(report.to_json())
     else:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from bundler.clitools import print_json
+from bundler.progress import TermProgress
 from bundler.s3transport import add_s3_options, fetch, parse_s3_url, s3_client, summary
 
 
@@ -32,7 +33,12 @@ def run(args: argparse.Namespace) -> int:
             region=args.region or site.aws.region,
             endpoint_url=args.endpoint_url or site.aws.endpoint_url,
         )
-    report = fetch(s3_client(**creds), loc, args.dest)
+    bar = TermProgress(quiet=args.json)
+    bar.bar.set_description("fetch")
+    try:
+        report = fetch(s3_client(**creds), loc, args.dest, progress=lambda _, n: bar.advance(n))
+    finally:
+        bar.close()
     if args.json:
         print_json(report.to_json())
     else:
