@@ -27,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bundler.debstages import stages  # noqa: E402
 from bundler.extract import extract_payload  # noqa: E402
 from bundler.lock import read_lock  # noqa: E402
 
@@ -49,13 +50,16 @@ def offline(root: Path, *argv: str) -> float:
     return elapsed
 
 
-def by_hand_script(bundle: Path, jobs: int) -> str:
-    """The guide's steps as one sh script over the unpacked payload at /root/payload."""
+def by_hand_script(bundle: Path, payload: Path, jobs: int) -> str:
+    """The guide's steps as one sh script over the unpacked payload (``payload``, /root/payload inside).
+
+    ``dpkg -i`` runs once per Pre-Depends stage, as apt would (one call fails on python3-minimal)."""
     lock = read_lock(bundle / "bundle.lock")
-    debs = [f"/root/payload/{p}" for p in (lock.sections.get("debs") or {}).get("install_order", [])]
+    order = (lock.sections.get("debs") or {}).get("install_order", [])
     lines = ["set -e", "export DEBIAN_FRONTEND=noninteractive"]
-    if debs:
-        lines.append("dpkg -i " + " ".join(shlex.quote(d) for d in debs) + " >/dev/null")
+    for group in stages([payload / p for p in order]) if order else []:
+        names = " ".join(shlex.quote(f"/root/payload/{d.relative_to(payload).as_posix()}") for d in group)
+        lines.append(f"dpkg -i {names} >/dev/null")
     ruby = lock.by_kind("ruby-source")
     if ruby:
         section = lock.sections.get("ruby") or {}
@@ -96,7 +100,8 @@ def main() -> int:
         hand_root = fresh_root(args.root_tar, work / "hand")
         lock = read_lock(args.bundle / "bundle.lock")
         extract_payload(args.bundle, hand_root / "root/payload", lock)  # untimed: the operator's 7z x
-        (hand_root / "root/by-hand.sh").write_text(by_hand_script(args.bundle, args.jobs))
+        script = by_hand_script(args.bundle, hand_root / "root/payload", args.jobs)
+        (hand_root / "root/by-hand.sh").write_text(script)
         hand = offline(hand_root, "sh", "/root/by-hand.sh")
     finally:
         if not args.keep:
