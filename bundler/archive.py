@@ -32,6 +32,29 @@ from bundler.errors import InputError, IntegrityError
 
 log = logging.getLogger(__name__)
 
+
+def _use_fast_crc32() -> None:
+    """Let py7zr compute its CRC32s with ISA-L (about 8 GB/s here, zlib's 1.5 GB/s).
+
+    py7zr checksums every block twice when storing (member CRC and packed-stream CRC), which made
+    packing half as fast as ``tar cf``.  ``isal_zlib.crc32`` returns exactly ``zlib.crc32``'s value,
+    so swapping the function py7zr's compressor calls changes speed only.  Without isal (the
+    project's optional ``fast`` extra) nothing changes.
+    """
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        return
+    import py7zr.compressor
+
+    def crc32(data: bytes, value: int = 0, blocksize: int = 0) -> int:
+        return isal_zlib.crc32(data, value) & 0xFFFFFFFF
+
+    py7zr.compressor.calculate_crc32 = crc32
+
+
+_use_fast_crc32()
+
 PAYLOAD = "payload.7z"
 CHUNK = 1024 * 1024
 FAT32_MAX = 2**32 - 1

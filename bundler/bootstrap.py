@@ -5,10 +5,12 @@ python3 too old for us), so the bundle carries the installer and the Python that
 
 - ``bootstrap.tar.gz``: ``src/`` (this project's ``bundler``, ``installer`` and ``manifests`` trees) and
   ``runtime/`` (``mode``, then for ``distro`` the runtime debs in install order listed in
-  ``runtime/debs.order``; for ``standalone`` the python-build-standalone tarball named in
-  ``runtime/python.name``; for both the wheels under ``runtime/wheels/``).  Runtime files are taken from the
-  build cache by their locked sha256.  The tarball is deterministic: sorted members, mtime 0, owner 0,
-  normalised modes, gzip header without name or time; the same lock and sources give the same bytes.
+  ``runtime/debs.order``, one ``dpkg -i`` call per group, groups separated by ``--`` lines so that
+  Pre-Depends are configured first (``bundler.debstages``); for ``standalone`` the
+  python-build-standalone tarball named in ``runtime/python.name``; for both the wheels under
+  ``runtime/wheels/``).  Runtime files are taken from the build cache by their locked sha256.  The
+  tarball is deterministic: sorted members, mtime 0, owner 0, normalised modes, gzip header without
+  name or time; the same lock and sources give the same bytes.
 - ``install.sh``: POSIX sh.  Checks ``bootstrap.tar.gz`` against ``SHA256SUMS`` before unpacking
   anything, unpacks it into a temporary directory, brings up Python (distro: ``dpkg -i`` the runtime
   debs unless a good enough python3 is already there; standalone: unpack the tarball), unpacks the
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bundler.cache import artifact_path
+from bundler.debstages import stages
 from bundler.errors import BundleError
 from bundler.lock import Artifact, Lock
 
@@ -81,13 +84,14 @@ def runtime_members(lock: Lock, cache: Path) -> list[Member]:
     by_path = {a.path: a for a in lock.artifacts}
     if mode == "distro":
         paths = list((lock.sections.get("debs") or {}).get("runtime") or [])
-        names = []
+        files: dict[Path, str] = {}
         for p in paths:
             art = _artifact(by_path, p, "sections.debs.runtime")
             name = p.rsplit("/", 1)[-1]
-            names.append(name)
+            files[_cached(cache, art)] = name
             out.append(Member(f"runtime/debs/{name}", _cached(cache, art)))
-        out.append(Member("runtime/debs.order", None, "".join(f"{n}\n" for n in names).encode()))
+        order = "--\n".join("".join(f"{files[f]}\n" for f in stage) for stage in stages(list(files)))
+        out.append(Member("runtime/debs.order", None, order.encode()))
     elif mode == "standalone":
         python = _artifact(by_path, runtime.get("python", ""), "sections.runtime.python")
         name = python.path.rsplit("/", 1)[-1]
@@ -192,20 +196,29 @@ modules_ok() {
     PYTHONPATH="$tmp/src:$tmp/site" "$py" -c 'import @MODULES@' >/dev/null 2>&1
 }
 debs_installed=no
+dpkg_stage() {
+    [ $# -gt 0 ] || return 0
+    DEBIAN_FRONTEND=noninteractive dpkg -i "$@" >>"$tmp/dpkg.log" 2>&1 || {
+        grep -E '^dpkg: |^ ' "$tmp/dpkg.log" | tail -n 20 >&2
+        die "dpkg could not install the runtime debs (see the lines above; full log $tmp/dpkg.log is removed on exit)"
+    }
+}
 install_runtime_debs() {
     command -v dpkg >/dev/null 2>&1 || die "dpkg is missing: cannot install the installer's python3"
     [ "$(id -u)" = 0 ] || die "installing the installer's python3 needs root: run as root (sudo sh install.sh)"
+    [ -s "$tmp/runtime/debs.order" ] ||
+        die "the bundle carries no python3 debs and this host has no usable python3 (>= 3.10)"
+    say "installing the installer's python3 from the bundle (dpkg -i)"
     debs=
     while IFS= read -r deb; do
-        [ -n "$deb" ] && debs="$debs $tmp/runtime/debs/$deb"
+        if [ "$deb" = "--" ]; then
+            dpkg_stage $debs
+            debs=
+        elif [ -n "$deb" ]; then
+            debs="$debs $tmp/runtime/debs/$deb"
+        fi
     done < "$tmp/runtime/debs.order"
-    [ -n "$debs" ] || die "the bundle carries no python3 debs and this host has no usable python3 (>= 3.10)"
-    say "installing the installer's python3 from the bundle (dpkg -i)"
-    # shellcheck disable=SC2086  # file names from the bundle have no spaces
-    DEBIAN_FRONTEND=noninteractive dpkg -i $debs >"$tmp/dpkg.log" 2>&1 || {
-        tail -n 20 "$tmp/dpkg.log" >&2
-        die "dpkg could not install the runtime debs (see the lines above)"
-    }
+    dpkg_stage $debs
     debs_installed=yes
 }
 unpack_wheels() {

@@ -5,7 +5,7 @@ The offline host must run ``bosh-install``, a Python program.  Two modes (DESIGN
 - ``distro``: the target's own python3 is new enough (Debian 12).  The deb resolver adds python3 and
   the installer's libraries as debs (``sections["debs"]["runtime"]``).  Libraries whose distro
   package is too old for the installer (``DISTRO_WHEELS``: Debian 12's python3-py7zr is 0.11, we
-  need the 1.x API) come as wheels built for the distro's Python (``DISTRO_PYTHON``, else the spec's
+  need the 1.x API) or missing (boto3) come as wheels built for the distro's Python (``DISTRO_PYTHON``, else the spec's
   ``python_version``); ``install.sh`` puts them ahead of the distro's on ``PYTHONPATH``.
 - ``standalone``: the target's python3 is too old (trusty has 3.4).  The bundle carries a
   python-build-standalone tarball (kind ``runtime``) and the installer's dependencies as
@@ -40,10 +40,13 @@ from bundler.spec import FileRef, RuntimeSpec, Spec
 
 log = logging.getLogger(__name__)
 
-# What the installer imports at run time (bundler's resolver-only dependencies are left out).
-INSTALLER_REQUIREMENTS: tuple[str, ...] = ("requests", "pyyaml", "python-debian", "tqdm", "py7zr", "boto3")
-# Too old in the distros' own packages: shipped as wheels in distro mode too.
-DISTRO_WHEELS: tuple[str, ...] = ("py7zr",)
+# What the installer imports at run time (resolvelib too: the gem content check lives beside the resolver).
+INSTALLER_REQUIREMENTS: tuple[str, ...] = (
+    "requests", "pyyaml", "python-debian", "tqdm", "py7zr", "boto3", "resolvelib",
+)  # fmt: skip
+# Shipped as wheels in distro mode too: py7zr is too old in the distros (Debian 12 has 0.11); boto3
+# and resolvelib are not among the runtime debs (the aws commands and the gem content check need them).
+DISTRO_WHEELS: tuple[str, ...] = ("py7zr", "boto3", "resolvelib")
 # (os, release) -> the python3 minor version the release ships
 DISTRO_PYTHON = {
     ("debian", "12"): "3.11",

@@ -8,6 +8,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     gpg gpgv gpg-agent reprepro apt-utils debian-archive-keyring \
-    debootstrap ruby ruby-dev build-essential curl xz-utils ca-certificates \
+    debootstrap ruby ruby-dev build-essential curl xz-utils ca-certificates 7zip \
     >/dev/null
 python3 -m pip install -q --disable-pip-version-check -e '.[test,fast]'

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
+import subprocess
 
 import pytest
 
@@ -50,3 +52,16 @@ def test_verify_reports_a_directory_without_sums_or_payload(tmp_path):
     assert "no payload: neither payload.7z nor payload.7z.001 is there" in report.problems
     with pytest.raises(InputError, match="no such bundle directory"):
         verify_bundle(tmp_path / "nope")
+
+
+@pytest.mark.skipif(shutil.which("7zz") is None, reason="needs 7-Zip's 7zz (Debian package '7zip')")
+@pytest.mark.parametrize("volume, password", [(None, None), (100_000, None), (100_000, "pw")])
+def test_real_7zip_reads_our_payloads(tmp_path, volume, password):
+    files = make_files(tmp_path / "src", {"a": 150_000, "b": 70_000})
+    (tmp_path / "out").mkdir()
+    vols = write_payload(
+        tmp_path / "out", [(f"debs/{n}", tmp_path / "src" / n) for n in files], volume_size=volume, password=password
+    )
+    cmd = ["7zz", "x", "-y", f"-o{tmp_path / 'x'}", str(vols[0])] + ([f"-p{password}"] if password else [])
+    subprocess.run(cmd, check=True, capture_output=True)
+    assert {n: (tmp_path / "x" / "debs" / n).read_bytes() for n in files} == files

@@ -108,7 +108,8 @@ def test_a_download_that_does_not_match_bosh_io_is_refused_and_discarded(tmp_pat
         ctx = _ctx(spec, tmp_path)
         with pytest.raises(IntegrityError, match=r"release bosh 233 \(http://.*\): .*refusing to lock it"):
             resolve_releases(spec, ctx)
-        assert not list((ctx.cache / "sha256").rglob("*")) if (ctx.cache / "sha256").exists() else True
+        kept = [p.name for p in (ctx.cache / "sha256").rglob("*") if p.is_file()]
+        assert kept == [reference.release("bosh-aws-cpi", "36").sha256]  # the good one, locked beside it
         assert not list((ctx.cache / "tmp").iterdir())
 
 
@@ -278,3 +279,12 @@ def test_a_first_download_through_a_mirror_is_not_remembered_for_another_source(
             ctx = LockContext(http=Http(mirrors=spec.mirrors, retries=0), cache=cache)
             shas.append(resolve_binaries(spec, ctx).artifacts[0].sha256)
     assert shas[0] != shas[1]
+
+
+def test_every_failing_release_is_reported_at_once(tmp_path, reference):
+    with bf.serve_boshio(reference) as replica:
+        spec = _spec(tmp_path, replica, reference, bosh_version="999", cpi_version="998", pin_sha1=False)
+        with pytest.raises(ResolutionError) as caught:
+            resolve_releases(spec, _ctx(spec, tmp_path))
+    assert "release bosh 999: bosh.io has no version 999" in str(caught.value)
+    assert "release bosh-aws-cpi 998: bosh.io has no version 998" in str(caught.value)

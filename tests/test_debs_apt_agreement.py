@@ -134,3 +134,27 @@ def test_agrees_with_apt_get_simulate(same_index, tmp_path_factory, capsys):
     print(f"agreement with apt: {agreed}/{len(cases)} package sets")
     assert not disagreements, "\n".join(disagreements)
     assert agreed >= 20
+
+
+def test_minimal_base_is_what_debootstrap_minbase_installs(same_index, tmp_path, capsys):
+    """Against a real ``debootstrap --variant=minbase bookworm`` root (the e2e test's cached tarball):
+    our minimal base is its package set, and ``--base minimal`` agrees with apt run on its status."""
+    import os
+    import tarfile
+
+    tar = Path(os.environ.get("BOSH_OFFLINE_E2E_CACHE", "/var/cache/bosh-offline-e2e")) / "bookworm-minbase.tar"
+    if not tar.is_file():
+        pytest.skip(f"no debootstrapped minbase tarball at {tar} (the e2e test makes it)")
+    with tarfile.open(tar) as tf:
+        member = tf.extractfile("./var/lib/dpkg/status")
+        assert member is not None
+        status = tmp_path / "status"
+        status.write_bytes(member.read())
+    from bundler.sources.debs import load_universe, minimal_base, read_status
+
+    universe = load_universe(AptClient(Http(), tmp_path / "cache"), same_index, "amd64")
+    ours = {f"{n}={c.version}" for n, c in minimal_base(universe).items()}
+    real = {f"{n}={c.version}" for n, c in read_status(status, "amd64").items()}
+    assert ours == real
+    for packages in (GUIDE, RUNTIME):
+        assert we_say(packages, "minimal", tmp_path / "cache", capsys) == apt_says(packages, str(status))

@@ -74,10 +74,14 @@ def minbase_tar(debian_archive) -> Path:
     return ROOT_TAR
 
 
-def _spec(tmp_path: Path) -> Path:
+def _spec(tmp_path: Path, minbase_tar: Path) -> Path:
     spec = yaml.safe_load((REPO / "examples/debian-bookworm.yml").read_text())
     spec.pop("releases", None)
     spec.pop("stemcells", None)
+    # the base is the target's own dpkg status (the spec allows a captured status file): the
+    # resolver's computed 'minimal' base counts perl as installed, which a real minbase root lacks
+    subprocess.run(["tar", "-C", str(tmp_path), "-xf", str(minbase_tar), "./var/lib/dpkg/status"], check=True)
+    spec["debs"]["base"] = str(tmp_path / "var/lib/dpkg/status")
     path = tmp_path / "bundle.yml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
@@ -96,12 +100,12 @@ def _bosh_init_standin(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory, debian_archive) -> Path:
+def bundle(tmp_path_factory, debian_archive, minbase_tar) -> Path:
     from bundler.cli import main as bundle_main
     from tests.support.gemrepo import build_bosh_cli_replica
 
     tmp_path = tmp_path_factory.mktemp("e2e-bundle")
-    spec = _spec(tmp_path)
+    spec = _spec(tmp_path, minbase_tar)
     gem_repo = build_bosh_cli_replica(CACHE / "gems")
     served = _bosh_init_standin(tmp_path)
     cache = CACHE / "bundle-cache"

@@ -291,3 +291,21 @@ def test_no_release_for_the_accepted_platforms_lists_what_the_source_has(server)
         ResolutionError, match=r"no release of natv fits natv ~> 2\.0 .*has 1\.0\.0, 1\.0\.0-x86_64-linux"
     ):
         _resolve(server, "natv:~> 2.0")
+
+
+def test_bundle_build_refuses_a_gem_whose_metadata_disagrees_with_the_lock(server, repo, tmp_path, capsys):
+    from bundler.cli import main
+
+    sha = hashlib.sha256((repo / "gems" / "left-1.0.0.gem").read_bytes()).hexdigest()
+    server.routes["/info/left"] = f"---\n1.0.0 base:< 3&>= 1.0|checksum:{sha},ruby:>= 1.8.7\n".encode()
+    spec = _spec(tmp_path, server.base_url)
+    cache = str(tmp_path / "cache")
+    assert main(["lock", "--spec", str(spec.path), "--cache", cache]) == 0
+    assert (
+        main(["build", "--lock", str(tmp_path / "bundle.lock"), "--out", str(tmp_path / "out"), "--cache", cache]) == 1
+    )
+    assert (
+        "gems/left-1.0.0.gem (metadata.gz): required_ruby_version is >= 0, the lock says >= 1.8.7"
+        in capsys.readouterr().err
+    )
+    assert not (tmp_path / "out").exists()

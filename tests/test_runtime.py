@@ -19,13 +19,16 @@ TARGET = Target("debian", "12", "bookworm", "amd64")
 def test_distro_mode_adds_wheels_of_what_the_distro_has_too_old_for_its_python(tmp_path, monkeypatch):
     # a stand-in "py7zr" on a loopback index: Debian 12's own python3-py7zr is too old for us
     wheel = make_wheel(tmp_path / "w", "py7zr", "9.9")
-    with LoopbackServer(routes=simple_index_routes([wheel])) as srv:
+    boto = make_wheel(tmp_path / "w", "boto3", "1.0")
+    rl = make_wheel(tmp_path / "w", "resolvelib", "1.0")
+    with LoopbackServer(routes=simple_index_routes([wheel, boto, rl])) as srv:
         for key, value in pip_env(srv.url("/simple/")).items():
             monkeypatch.setenv(key, value)
         spec = Spec(tmp_path / "b.yml", "b", TARGET, runtime=RuntimeSpec("distro"))
         part = resolve(spec, LockContext(Http(), tmp_path / "cache"))
-    assert [(a.kind, a.name, a.version) for a in part.artifacts] == [("wheel", "py7zr", "9.9")]
-    assert part.section == {"mode": "distro", "python_version": "3.11", "wheels": [f"runtime/wheels/{wheel.name}"]}
+    assert [a.name for a in part.artifacts] == ["boto3", "py7zr", "resolvelib"]
+    wheels = [f"runtime/wheels/{w.name}" for w in (boto, wheel, rl)]
+    assert part.section == {"mode": "distro", "python_version": "3.11", "wheels": wheels}
 
 
 def test_unpinned_python_tarball_is_trusted_on_first_download_with_a_warning(tmp_path):

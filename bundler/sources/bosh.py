@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from bundler.errors import IntegrityError, ResolutionError
+from bundler.errors import BundleError, IntegrityError, ResolutionError
 from bundler.lock import Artifact, LockPart
 from bundler.sources import lockfetch
 from bundler.sources.boshtarball import (
@@ -412,12 +413,27 @@ def _lock_stemcell(spec: Spec, st: StemcellSpec, ctx: LockContext) -> Artifact:
     )
 
 
+PARALLEL = 4  # lock-time downloads at once (each also uses two threads to hash and inflate)
+
+
+def _all(entries: tuple[Any, ...], lock_one: Callable[[Any], Artifact]) -> LockPart:
+    """Lock every entry, downloads in parallel; every failure is reported, not just the first."""
+    with ThreadPoolExecutor(max_workers=min(PARALLEL, max(1, len(entries))), thread_name_prefix="lock") as pool:
+        futures = [pool.submit(lock_one, e) for e in entries]
+    errors = [f.exception() for f in futures if f.exception() is not None]
+    if len(errors) == 1 or (errors and not all(isinstance(e, BundleError) for e in errors)):
+        raise errors[0]
+    if errors:
+        raise type(errors[0])("\n".join(str(e) for e in errors))
+    return LockPart(tuple(f.result() for f in futures))
+
+
 def resolve_releases(spec: Spec, ctx: LockContext) -> LockPart:
-    return LockPart(tuple(_lock_release(spec, rel, ctx) for rel in spec.releases))
+    return _all(spec.releases, lambda rel: _lock_release(spec, rel, ctx))
 
 
 def resolve_stemcells(spec: Spec, ctx: LockContext) -> LockPart:
-    return LockPart(tuple(_lock_stemcell(spec, st, ctx) for st in spec.stemcells))
+    return _all(spec.stemcells, lambda st: _lock_stemcell(spec, st, ctx))
 
 
 def ami_regions(artifact: Artifact) -> Mapping[str, str]:

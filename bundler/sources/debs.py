@@ -5,9 +5,9 @@ package (newest version by Debian version order across all suites and components
 ``name=version``), and marks packages for installation the way apt's ``pkgDepCache::MarkInstall``
 does, against a **base** of packages already on the target:
 
-* ``none``: nothing installed (the full closure); ``minimal``: the suite's ``Essential: yes`` and
-  ``Priority: required`` packages and their dependencies (what ``debootstrap --variant=minbase``
-  installs); or a dpkg status file captured on the target.
+* ``none``: nothing installed (the full closure); ``minimal``: what ``debootstrap --variant=minbase``
+  installs (``Priority: required`` and ``apt`` of the first suite, with their dependencies); or a
+  dpkg status file captured on the target.
 * A dependency group (``a | b``) already satisfied by the future state is left alone.  Otherwise the
   solutions are the candidates satisfying each alternative (the named package first, then providers
   ordered like apt's ``CompareProviders``), those already installed first; the first one that can be
@@ -706,14 +706,24 @@ def load_universe(client: AptClient, sources: Sequence[AptSource], arch: str) ->
 
 
 def minimal_base(universe: Universe) -> dict[str, Cand]:
-    """The suite's Essential and Priority: required packages with their dependencies, as installed."""
+    """What ``debootstrap --variant=minbase SUITE`` installs, as the installed base: the Priority: required
+    (and Essential) packages of the *first* suite of the first source only (debootstrap reads no
+    -updates or -security suite), plus ``apt``, with their dependencies from that suite.  Like
+    debootstrap on bookworm, ``usr-is-merged`` is installed instead of the ``usrmerge`` migration package.
+    Newer versions in the other suites are then upgrades, as apt on the target would make them."""
+    if not universe.indexes:
+        raise ResolutionError("base 'minimal': no apt sources")
+    first = universe.indexes[0][0]
+    suite = [(rel, idx) for rel, idx in universe.indexes if rel.source == first.source and rel.suite == first.suite]
     names: dict[str, None] = {}
-    for _, idx in universe.indexes:
-        names.update(dict.fromkeys(idx.names_with_line("Essential: yes", "Priority: required")))
+    for _, idx in suite:
+        names.update(dict.fromkeys(idx.names_with_line("Priority: required", "Essential: yes")))
     if not names:
-        raise ResolutionError("base 'minimal': the sources list no Essential or Priority: required packages")
-    r = Resolver(Universe(universe.indexes, universe.arch))
-    r.request(sorted(names))
+        raise ResolutionError(f"base 'minimal': {first.dists_url} lists no Priority: required packages")
+    base_universe = Universe(suite, universe.arch)
+    extra = [n for n in ("apt", "usr-is-merged") if base_universe.versions(n)]
+    r = Resolver(base_universe)
+    r.request(sorted(names) + [n for n in extra if n not in names])
     return {c.name: Cand(c.name, c.version, c.fields, None) for c in r.marked.values()}
 
 

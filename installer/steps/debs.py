@@ -1,9 +1,9 @@
 """Step ``debs``: the bundle's .debs installed with ``dpkg -i`` in the lock's install order.
 
-One ``dpkg -i`` call with every file in ``sections.debs.install_order`` that is not already installed
-at the same version: dpkg unpacks them all and then configures them, so pre-dependencies and cycles
-inside the set are handled as apt would.  A ``dpkg --configure -a`` first finishes whatever an
-interrupted earlier run left half-configured.
+``dpkg -i`` of every file in ``sections.debs.install_order`` that is not already installed at the
+same version, in as few calls as Pre-Depends allow (``bundler.debstages``): dpkg unpacks a call's
+files and then configures them, so dependency cycles inside a call are handled as apt would.  A
+``dpkg --configure -a`` first finishes whatever an interrupted earlier run left half-configured.
 No network is involved.  On failure the error names the packages dpkg complained about with its
 own message lines.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from bundler.debstages import stages
 from installer.context import InstallContext
 from installer.runner import StepError
 
@@ -52,16 +53,21 @@ def run(ctx: InstallContext) -> dict:
     installed = {tuple(line.split()[:2]) for line in listing if line.endswith(" installed")}
     debs = {a.path: a for a in ctx.lock.by_kind("deb")}
     paths = [p for p in order(ctx) if (debs[p].name.split(":")[0], debs[p].version) not in installed]
-    files = [ctx.inside(ctx.payload_dir / p) for p in paths]
-    if not files:
+    if not paths:
         ctx.say("debs: every package is installed already at the locked version")
         return {"installed": 0, "already": len(debs)}
-    ctx.say(f"debs: installing {len(files)} packages with dpkg -i ({len(debs) - len(files)} already installed)")
-    lines: list[str] = []
-    code = runner.run(["dpkg", "-i", *files], log_name=LOG, env=ENV, on_line=lines.append, check=False)
-    if code != 0:
-        raise StepError(explain_failure(lines, code, runner.log_dir / LOG))
-    return {"installed": len(files), "already": len(debs) - len(files)}
+    groups = stages([ctx.payload_dir / p for p in paths]) if not ctx.dry_run else [[ctx.payload_dir / p for p in paths]]
+    ctx.say(
+        f"debs: installing {len(paths)} packages with dpkg -i in {len(groups)} call(s)"
+        f" ({len(debs) - len(paths)} already installed)"
+    )
+    for group in groups:
+        lines: list[str] = []
+        files = [ctx.inside(f) for f in group]
+        code = runner.run(["dpkg", "-i", *files], log_name=LOG, env=ENV, on_line=lines.append, check=False)
+        if code != 0:
+            raise StepError(explain_failure(lines, code, runner.log_dir / LOG))
+    return {"installed": len(paths), "already": len(debs) - len(paths), "dpkg_calls": len(groups)}
 
 
 def explain_failure(lines: list[str], code: int, log_path) -> str:

@@ -85,6 +85,7 @@ class LoopbackServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no 40 ms delayed-ACK stall on reused connections
 
             def log_message(self, *args: object) -> None:  # keep test output clean
                 pass

@@ -25,7 +25,9 @@ from bundler.lock import Artifact, Lock
 TARGET = {"os": "debian", "release": "12", "codename": "bookworm", "arch": "amd64"}
 
 
-def make_deb(dest: Path, name: str, version: str, depends: str = "", postinst: str | None = None) -> Path:
+def make_deb(
+    dest: Path, name: str, version: str, depends: str = "", postinst: str | None = None, pre_depends: str = ""
+) -> Path:
     """A tiny architecture-independent .deb installing ``/usr/share/NAME/README``."""
     tree = dest / f"{name}-tree"
     (tree / "DEBIAN").mkdir(parents=True, exist_ok=True)
@@ -34,6 +36,8 @@ def make_deb(dest: Path, name: str, version: str, depends: str = "", postinst: s
     control = f"Package: {name}\nVersion: {version}\nArchitecture: all\nMaintainer: tests <t@example.invalid>\n"
     if depends:
         control += f"Depends: {depends}\n"
+    if pre_depends:
+        control += f"Pre-Depends: {pre_depends}\n"
     control += f"Description: test package {name}\n"
     (tree / "DEBIAN/control").write_text(control)
     if postinst is not None:
