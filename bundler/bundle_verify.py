@@ -31,7 +31,7 @@ from bundler.archive import PAYLOAD, Member, Payload, find_volumes, volume_name
 from bundler.contentcheck import _checker, check_contents
 from bundler.errors import InputError, IntegrityError
 from bundler.extract import describe, member_problems, write_members
-from bundler.lock import Lock, parse_lock
+from bundler.lock import Lock, is_safe_member_path, parse_lock
 from bundler.sums import SUMS, bundle_files, parse_sums, sha256_file
 
 LOCK = "bundle.lock"
@@ -77,6 +77,9 @@ def _read_sums(bundle: Path, report: Report) -> dict[str, str]:
         return {}
     listed, bad_lines = parse_sums(sums_path.read_text(encoding="utf-8", errors="replace"))
     report.problems.extend(bad_lines)
+    for name in [n for n in listed if not is_safe_member_path(n)]:
+        report.problems.append(f"{SUMS} names {name!r}, which is not a file inside the bundle")
+        del listed[name]
     for name in bundle_files(bundle):
         if name not in listed:
             report.problems.append(f"{name}: stray file, not listed in {SUMS} (remove it, or rebuild the bundle)")

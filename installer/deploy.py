@@ -319,6 +319,18 @@ class Deployer:
             "BOSH_INIT_LOG_LEVEL": os.environ.get("BOSH_INIT_LOG_LEVEL", "debug"),
         }
 
+    def run_bosh_init(self, argv: Sequence[str], log_name: str) -> None:
+        """Run bosh-init beside the manifests with the state file restored before and kept after,
+        whatever happens, and its own log redacted."""
+        restore_state(self.paths)
+        try:
+            self.runner.run(
+                list(argv), log_name=log_name, cwd=self.paths.manifests, env=self.bosh_init_env(), on_line=self.progress
+            )
+        finally:
+            keep_state(self.paths)
+            self.scrub_file(self.paths.logs / "bosh-init.log")
+
     def scrub_file(self, path: Path) -> None:
         """bosh-init writes its own log (BOSH_INIT_LOG_PATH), mbus URLs and all: redact it in place."""
         if not path.exists():
@@ -362,18 +374,7 @@ class Deployer:
         uuid_argv = tuple(self.bosh("status", "--uuid"))
 
         def bosh_init() -> dict[str, Any]:
-            restore_state(self.paths)
-            try:
-                self.runner.run(
-                    deploy_argv,
-                    log_name="bosh-init-deploy.log",
-                    cwd=self.paths.manifests,
-                    env=self.bosh_init_env(),
-                    on_line=self.progress,
-                )
-            finally:
-                keep_state(self.paths)
-                self.scrub_file(self.paths.logs / "bosh-init.log")
+            self.run_bosh_init(deploy_argv, "bosh-init-deploy.log")
             return {"state": str(self.paths.saved_state())}
 
         def uuid() -> dict[str, Any]:
@@ -523,18 +524,7 @@ class Deployer:
             )
         if kind == "microbosh":
             manifest = self.write_manifest("microbosh")
-            restore_state(self.paths)
-            try:
-                self.runner.run(
-                    [self.tools.bosh_init, "delete", str(manifest)],
-                    log_name="bosh-init-delete.log",
-                    cwd=self.paths.manifests,
-                    env=self.bosh_init_env(),
-                    on_line=self.progress,
-                )
-            finally:
-                keep_state(self.paths)
-                self.scrub_file(self.paths.logs / "bosh-init.log")
+            self.run_bosh_init([self.tools.bosh_init, "delete", str(manifest)], "bosh-init-delete.log")
             prefix = "microbosh."
         else:
             self.runner.run(self.bosh("target", self.microbosh_url()), log_name="bosh-target.log")

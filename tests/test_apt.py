@@ -111,3 +111,16 @@ def test_relations_and_stanzas_parse_like_apt():
     assert st["Checksums-Sha256"].splitlines()[1:] == ["aa 1 a.dsc", "bb 2 b.tar.xz"] and st["Version"] == "3.1.2-7"
     idx = build_index("Package: a\nVersion: 1\n\nPackage: a\nVersion: 2\nProvides: v (= 2)\n\n", "u", "0" * 64)
     assert [s["Version"] for s in idx.get("a")] == ["1", "2"] and idx.providers("v") == ["a"]
+
+
+def test_a_good_signature_is_remembered_only_for_the_same_bytes(repo, tmp_path):
+    with LoopbackServer(root=repo.root) as srv:
+        source = AptSource(srv.base_url, ("stable",), ("main",), str(repo.keyring))
+        first = _client(tmp_path).release(source, "stable")
+        memos = list((tmp_path / "cache/index/apt").glob("release-*.json"))
+        assert len(memos) == 1
+        assert _client(tmp_path).release(source, "stable").entries == first.entries
+    text = (repo.root / "dists/stable/InRelease").read_text().replace("Suite: stable", "Suite: evil!")
+    routes = {"/dists/stable/InRelease": text.encode()}
+    with LoopbackServer(root=repo.root, routes=routes) as srv, pytest.raises(IntegrityError, match="BAD signature"):
+        _client(tmp_path).release(AptSource(srv.base_url, ("stable",), ("main",), str(repo.keyring)), "stable")

@@ -78,6 +78,7 @@ def test_verify_names_a_flipped_byte_in_a_volume_and_the_artifact(tmp_path, lock
     assert "payload.7z.002: volume is damaged or altered" in text
     assert "binary alpha 1.0: payload member bin/alpha has sha256" in text
     assert cli.main(["verify", str(out)]) == 1
+    assert install_cli.main(["verify", str(out)]) == 1
 
 
 def test_verify_names_the_truncated_volume(tmp_path, lock_file):
@@ -101,13 +102,16 @@ def test_verify_names_a_stray_file_and_an_edited_lock(tmp_path, lock_file, capsy
     lock = json.loads((out / "bundle.lock").read_text())
     lock["artifacts"][0]["sha256"] = "0" * 64
     (out / "bundle.lock").write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n")
+    with open(out / "SHA256SUMS", "a") as f:
+        f.write(f"{'1' * 64}  ../outside\n")
     text = problems(out)
+    assert "SHA256SUMS names '../outside', which is not a file inside the bundle" in text
     assert "notes.txt: stray file" in text
     assert "bundle.lock does not match SHA256SUMS" in text
     assert f"bundle.lock says {'0' * 64}" in text
     assert cli.main(["verify", "--json", str(out)]) == 1
     report = json.loads(capsys.readouterr().out)
-    assert report["ok"] is False and len(report["problems"]) == 3
+    assert report["ok"] is False and len(report["problems"]) == 4
 
 
 def test_an_encrypted_bundle_needs_its_password(tmp_path, lock_file, monkeypatch):

@@ -6,7 +6,8 @@ text gpgv says is signed is parsed.  ``Release`` lists ``SHA256:`` lines ``hash 
 downloads an index named there (``.xz`` preferred, then ``.gz``, then plain), checks its sha256 and size
 against Release and parses it into an ``Index``.  A source marked ``trusted: true`` skips the signature
 check (a bad or missing signature is then only logged) and its artifacts are recorded as
-``trusted-by-spec``; the sha256 chain from Release down is still checked.
+``trusted-by-spec``; the sha256 chain from Release down is still checked.  A good signature is
+remembered in the cache for those exact bytes and keyring contents, so a warm run spawns no gpgv.
 
 Public API (used by ``bundler.sources.debs`` and by the Ruby source resolver):
 
@@ -39,6 +40,8 @@ from __future__ import annotations
 
 import bisect
 import gzip
+import hashlib
+import json
 import logging
 import lzma
 import marshal
@@ -425,8 +428,6 @@ class AptClient:
                 raise FetchError(f"{url}: no such file")
             data = path.read_bytes()
             if sha256 is not None:
-                import hashlib
-
                 got = hashlib.sha256(data).hexdigest()
                 if got != sha256:
                     raise IntegrityError(f"{url}: sha256 is {got}, expected {sha256}")
@@ -451,11 +452,37 @@ class AptClient:
             detached = self._get(f"{base}/Release.gpg", allow_404=True)
         else:
             data = inrelease
-        text, trust, signer = self._verify(source, suite, data, inrelease is not None, detached)
+        text, trust, signer = self._verified(source, suite, data, inrelease is not None, detached)
         fields, entries = parse_release(text)
         if not entries:
             raise IntegrityError(f"{base}: Release has no SHA256 section")
         return Release(source, suite, fields, entries, trust, signer)
+
+    def _verified(
+        self, source: AptSource, suite: str, data: bytes, clearsigned: bool, detached: bytes | None
+    ) -> tuple[str, str, str]:
+        """``_verify``, remembered in the cache for these exact bytes, signature and keyring contents
+        (a good signature only: failures are always re-checked), so a warm run spawns no gpgv."""
+        if self.cache is None:
+            return self._verify(source, suite, data, clearsigned, detached)
+        h = hashlib.sha256(data)
+        h.update(b"\0" + (detached or b"") + b"\0" + str(source.trusted).encode())
+        for k in keyring_paths(source.keyring):
+            h.update(b"\0" + Path(k).read_bytes())
+        memo = index_dir(self.cache, "apt") / f"release-{h.hexdigest()}.json"
+        if memo.exists():
+            try:
+                got = json.loads(memo.read_text(encoding="utf-8"))
+                if got.get("trust") == TRUST_SIGNED:
+                    return got["text"], got["trust"], got["signer"]
+            except (OSError, ValueError, KeyError):
+                pass
+        text, trust, signer = self._verify(source, suite, data, clearsigned, detached)
+        if trust == TRUST_SIGNED:
+            tmp = memo.with_name(f"{memo.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"text": text, "trust": trust, "signer": signer}), encoding="utf-8")
+            os.replace(tmp, memo)
+        return text, trust, signer
 
     def _verify(
         self, source: AptSource, suite: str, data: bytes, clearsigned: bool, detached: bytes | None

@@ -269,20 +269,7 @@ def _release_candidate(spec: Spec, rel: ReleaseSpec, ctx: LockContext) -> _Candi
     entry = _pick(entries, rel.version)
     if entry is None:
         raise ResolutionError(f"{what}: bosh.io has no version {rel.version} of {rel.repo}; newest: {_newest(entries)}")
-    url, sha1, sha256 = entry.get("url"), entry.get("sha1"), entry.get("sha256")
-    if not url or not (sha1 or sha256):
-        raise ResolutionError(f"{what}: the bosh.io entry for {rel.repo} {entry.get('version')} has no url or sha1")
-    _agree(what, rel.sha1, sha1, "sha1", "bosh.io")
-    _agree(what, rel.sha256, sha256, "sha256", "bosh.io")
-    trust = "pinned" if (rel.sha1 or rel.sha256) else "bosh-io"
-    return _Candidate(
-        str(url),
-        str(entry["version"]),
-        (rel.sha1 or sha1 or "").lower() or None,
-        (rel.sha256 or sha256 or "").lower() or None,
-        trust,
-        "bosh.io",
-    )
+    return _from_boshio(f"{what}: the bosh.io entry for {rel.repo} {entry.get('version')}", rel, entry, entry)
 
 
 def _stemcell_candidate(spec: Spec, st: StemcellSpec, ctx: LockContext) -> _Candidate:
@@ -301,19 +288,23 @@ def _stemcell_candidate(spec: Spec, st: StemcellSpec, ctx: LockContext) -> _Cand
         if _pick(entries, st.version) is not None:
             raise ResolutionError(f"{what}: bosh.io has {st.name} {st.version} but no {st.variant} variant of it")
         raise ResolutionError(f"{what}: bosh.io has no such version; newest: {_newest(entries)}")
-    source = entry[st.variant]
+    return _from_boshio(f"{what}: the bosh.io entry", st, entry, entry[st.variant])
+
+
+def _from_boshio(entry_name: str, pin: ReleaseSpec | StemcellSpec, entry: dict, source: dict) -> _Candidate:
+    """The candidate a bosh.io entry gives; checksums the spec pins must agree with bosh.io's."""
     url, sha1, sha256 = source.get("url"), source.get("sha1"), source.get("sha256")
     if not url or not (sha1 or sha256):
-        raise ResolutionError(f"{what}: the bosh.io entry has no url or checksum")
-    _agree(what, st.sha1, sha1, "sha1", "bosh.io")
-    _agree(what, st.sha256, sha256, "sha256", "bosh.io")
-    trust = "pinned" if (st.sha1 or st.sha256) else "bosh-io"
+        raise ResolutionError(f"{entry_name} has no url or checksum")
+    what = entry_name.split(":", 1)[0]
+    _agree(what, pin.sha1, sha1, "sha1", "bosh.io")
+    _agree(what, pin.sha256, sha256, "sha256", "bosh.io")
     return _Candidate(
         str(url),
         str(entry["version"]),
-        (st.sha1 or sha1 or "").lower() or None,
-        (st.sha256 or sha256 or "").lower() or None,
-        trust,
+        (pin.sha1 or sha1 or "").lower() or None,
+        (pin.sha256 or sha256 or "").lower() or None,
+        "pinned" if (pin.sha1 or pin.sha256) else "bosh-io",
         "bosh.io",
     )
 

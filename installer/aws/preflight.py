@@ -93,6 +93,7 @@ class _Preflight:
         self.site, self.lock, self.clients = site, lock, clients
         self.checks: list[Check] = []
         self.subnet: dict[str, Any] | None = None
+        self.credentials_ok = False
         self.region_ok = False
         self.zone_ok = False
 
@@ -102,12 +103,12 @@ class _Preflight:
         where = self.site.where(field) if field else ""
         self.checks.append(Check(name, status, detail, fix, where))
 
-    def aws(self, name: str, field: str, body: Callable[[], None], needs: str = "region") -> None:
+    def aws(self, name: str, field: str, body: Callable[[], None]) -> None:
         """Run an AWS-backed check, turning an API failure into a FAIL of that check."""
         if not self.credentials_ok:
             self.add(name, SKIP, "not checked: the AWS credentials do not work", field=field)
             return
-        if needs == "region" and not self.region_ok:
+        if not self.region_ok:
             self.add(name, SKIP, f"not checked: aws.region {self.site.aws.region!r} is not usable", field=field)
             return
         try:
@@ -260,8 +261,6 @@ class _Preflight:
             )
 
     # -- AWS ---------------------------------------------------------------------------------
-
-    credentials_ok = False
 
     def check_credentials(self) -> None:
         field = "aws.access_key_id" if self.site.aws.access_key_id else "aws.profile"

@@ -5,11 +5,11 @@ Section 5.2 of the guide has the operator create, in the console, a VPC with one
 rules.  ``prepare`` does the same for whatever the site file does not already name, tagging each
 resource it creates with ``bosh-offline:owner = <site name>``.  A second run finds the tagged
 resources and reuses them, and repairs what it owns (a missing rule, a missing route, a key pair
-that no longer matches the local key); resources it did not create are used as they are and their
-problems reported, never changed.  ``teardown`` deletes exactly the tagged resources, in dependency
-order, after checking that no instance still runs in them.  Both write the resulting ids into the
-site file (``network.vpc_id``, ``network.subnet_id``, ``network.security_group_id``,
-``microbosh.elastic_ip``), keeping its comments.
+that no longer matches the local key, its elastic IP taken by another VM); resources it did not
+create are used as they are and their problems reported, never changed.  ``teardown`` deletes
+exactly the tagged resources, in dependency order, after checking that no instance still runs in
+them.  Both write the resulting ids into the site file (``network.vpc_id``, ``network.subnet_id``,
+``network.security_group_id``, ``microbosh.elastic_ip``), keeping its comments.
 """
 
 from __future__ import annotations
@@ -230,20 +230,38 @@ class _Prepare:
     def do_elastic_ip(self) -> None:
         eip = self.site.microbosh.elastic_ip
         if eip:
-            if not self._describe("describe_addresses", "Addresses", "PublicIps", eip, "InvalidAddress"):
+            addresses = self._describe("describe_addresses", "Addresses", "PublicIps", eip, "InvalidAddress")
+            if not addresses:
                 raise BundleError(
                     f"{self.site.where('microbosh.elastic_ip')}: {eip} is not allocated to this account in "
                     f"{self.site.aws.region}; correct it, or empty it to have prepare allocate one"
                 )
+            self._free_for_microbosh(addresses[0])
             return
         owned = self._find("describe_addresses", "Addresses")
         if owned:
             address = owned[0]
             self.note(f"reused elastic IP {address['PublicIp']}")
+            self._free_for_microbosh(address)
         else:
             address = self.ec2.allocate_address(Domain="vpc", TagSpecifications=_spec(self.site, "elastic-ip", "eip"))
             self.note(f"allocated elastic IP {address['PublicIp']}")
         self.update("microbosh.elastic_ip", address["PublicIp"], eip)
+
+    def _free_for_microbosh(self, address: dict[str, Any]) -> None:
+        """MicroBOSH's elastic IP on another VM: taken back if prepare allocated it, else reported."""
+        private = address.get("PrivateIpAddress")
+        if not address.get("AssociationId") or private == self.site.microbosh.static_ip:
+            return
+        holder = f"{address.get('InstanceId') or address.get('NetworkInterfaceId')} ({private})"
+        if not _owned(address, self.site):
+            self.outcome.problems.append(
+                f"elastic IP {address['PublicIp']} is on {holder}, not on MicroBOSH, and was not allocated by "
+                "prepare: disassociate it or use another"
+            )
+            return
+        self.ec2.disassociate_address(AssociationId=address["AssociationId"])
+        self.note(f"disassociated elastic IP {address['PublicIp']} from {holder}: it is MicroBOSH's")
 
     def do_key_pair(self) -> None:
         kp = self.site.key_pair

@@ -40,7 +40,13 @@ def make_key(gnupghome: Path) -> Path:
     )  # fmt: skip
     keyring = gnupghome / "repo-keyring.gpg"
     keyring.write_bytes(subprocess.run(["gpg", "--export"], check=True, capture_output=True, env=env).stdout)
+    _stop_agent(env)
     return keyring
+
+
+def _stop_agent(env: dict[str, str]) -> None:
+    """gpg leaves an agent running per GNUPGHOME; stop it so tests leave no daemons behind."""
+    subprocess.run(["gpgconf", "--kill", "gpg-agent"], capture_output=True, env=env)
 
 
 def build_deb(pool: Path, fields: dict[str, str], work: Path) -> Path:
@@ -98,6 +104,7 @@ def sign_release(release: Path, gnupghome: Path) -> None:
                    capture_output=True, env=env)  # fmt: skip
     subprocess.run(["gpg", "--batch", "--yes", "-abs", "-o", str(d / "Release.gpg"), str(release)], check=True,
                    capture_output=True, env=env)  # fmt: skip
+    _stop_agent(env)
 
 
 def build_repo(
