@@ -1,10 +1,12 @@
 """Step ``ruby``: Ruby built from the bundle's source tarball, as the guide does it by hand.
 
-The tarball is unpacked on the host side (Python's tarfile, so the target needs no xz), then inside
-the root: ``./configure --prefix=PREFIX [configure args]``, ``make -j N``, ``make install``, all output
-into ``STATE/logs/ruby.log`` with a progress line now and then, and the log's last lines in the error
-when a command fails.  Afterwards ``PREFIX/bin/ruby -v`` must report the locked version and the
-extensions the guide's debs exist for (openssl, zlib, psych, readline) must load.
+The tarball is unpacked inside the root with its ``tar`` (GNU tar refuses absolute and ``..``
+member names; the bytes are the locked ones), or with Python's tarfile when the root cannot
+decompress it (no ``xz``).  Then inside the root: ``./configure --prefix=PREFIX [configure args]``,
+``make -j N``, ``make install``, all output into ``STATE/logs/ruby.log`` with a progress line now
+and then, and the log's last lines in the error when a command fails.  Afterwards
+``PREFIX/bin/ruby -v`` must report the locked version and the extensions the guide's debs exist
+for (openssl, zlib, psych, readline) must load.
 
 The prefix and configure arguments come from the lock's ``ruby`` section (or the source artifact's
 ``meta``); default ``/usr/local`` and none.
@@ -70,8 +72,8 @@ def run(ctx: InstallContext) -> dict:
         raise StepError(
             f"cannot build Ruby: {', '.join(missing)} missing in {ctx.root} (the debs step installs build-essential)"
         )
-    src = unpack(ctx.payload_dir / art.path, ctx.build_dir)
     runner = ctx.runner()
+    src = unpack_in_root(ctx, ctx.payload_dir / art.path)
     progress = Progress(ctx)
     cwd = ctx.inside(src)
     configure = ["./configure", f"--prefix={conf['prefix']}", *conf["configure"]]
@@ -83,6 +85,22 @@ def run(ctx: InstallContext) -> dict:
     version = check(ctx, conf["version"])
     shutil.rmtree(ctx.build_dir, ignore_errors=True)
     return {"version": version, "prefix": conf["prefix"]}
+
+
+def unpack_in_root(ctx: InstallContext, tarball: Path) -> Path:
+    """Unpack with the root's own tar when it can (several times faster than tarfile for .tar.xz)."""
+    needs = {".xz": "xz", ".bz2": "bzip2", ".gz": "gzip"}.get(tarball.suffix)
+    if ctx.dry_run or not has_command(ctx.root, "tar") or (needs and not has_command(ctx.root, needs)):
+        return unpack(tarball, ctx.build_dir)
+    if ctx.build_dir.exists():
+        shutil.rmtree(ctx.build_dir)
+    ctx.build_dir.mkdir(parents=True)
+    argv = ["tar", "--no-same-owner", "-xf", ctx.inside(tarball), "-C", ctx.inside(ctx.build_dir)]
+    ctx.runner().run(argv, log_name=LOG)
+    tops = [p for p in ctx.build_dir.iterdir()]
+    if len(tops) != 1 or not tops[0].is_dir():
+        raise BundleError(f"{tarball.name}: expected one top directory, found {sorted(p.name for p in tops)[:3]}")
+    return tops[0]
 
 
 def unpack(tarball: Path, build_dir: Path) -> Path:
