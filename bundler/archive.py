@@ -321,6 +321,17 @@ class _SinkFactory(WriterFactory):
         return _Sink(filename, self.on_data)
 
 
+def needs_password(bundle_dir: Path) -> bool:
+    """The payload's headers are encrypted and no password is at hand (``$BOSH_BUNDLE_PASSWORD``)."""
+    try:
+        with Payload(find_volumes(bundle_dir)):
+            return False
+    except InputError:
+        return True
+    except Exception:
+        return False  # a damaged payload: the verification says what is wrong
+
+
 class Payload:
     """An open payload: its members, and two ways to read them (direct offsets or py7zr streaming)."""
 

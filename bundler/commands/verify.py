@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bundler.archive import Payload, find_volumes
+from bundler.archive import needs_password
 from bundler.bundle_verify import render, verify_bundle
 from bundler.clitools import print_json
-from bundler.errors import InputError
 from bundler.password import read_password
 
 
@@ -23,19 +22,9 @@ def add_verify_parser(sub: argparse._SubParsersAction) -> None:
 register = add_verify_parser
 
 
-def _needs_password(bundle: Path) -> bool:
-    try:
-        with Payload(find_volumes(bundle)):
-            return False
-    except InputError:
-        return True
-    except Exception:
-        return False  # a damaged payload: the verification will say what is wrong
-
-
 def run(args: argparse.Namespace) -> int:
     password = None
-    if args.bundle.is_dir() and _needs_password(args.bundle):
+    if args.bundle.is_dir() and needs_password(args.bundle):
         password = read_password(confirm=False)
     report = verify_bundle(args.bundle, jobs=args.jobs, password=password)
     if args.json:

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from bundler.archive import Payload, find_volumes
+from bundler.archive import needs_password
 from bundler.clitools import print_json
 from bundler.errors import InputError
 from bundler.lock import read_lock
@@ -83,17 +83,6 @@ def context(args: argparse.Namespace, dry_run: bool) -> InstallContext:
     )
 
 
-def encrypted(bundle: Path) -> bool:
-    """The payload's headers are encrypted (opening it needs the password)."""
-    try:
-        with Payload(find_volumes(bundle)):
-            return False
-    except InputError:
-        return True
-    except Exception:
-        return False  # a damaged payload: the verify step says what is wrong
-
-
 def show_plan(ctx: InstallContext, steps, as_json: bool) -> None:
     if as_json:
         print_json([{"step": p.step, "run": p.run, "status": p.status, "reason": p.reason} for p in steps])
@@ -118,7 +107,7 @@ def run_install(args: argparse.Namespace) -> int:
     ctx = context(args, dry_run=args.dry_run)
     preflight(ctx.lock, ctx.bundle, Host(ctx.root), ctx.state_dir, ctx.chroot, debs.applies(ctx))
     steps = plan(ctx, _journal(ctx))
-    if any(p.run and p.step in ("verify", "extract") for p in steps) and encrypted(ctx.bundle):
+    if any(p.run and p.step in ("verify", "extract") for p in steps) and needs_password(ctx.bundle):
         ctx.password = read_password(confirm=False)
     show_plan(ctx, steps, args.json)
     if args.dry_run or not any(p.run for p in steps):
