@@ -136,16 +136,12 @@ def test_agrees_with_apt_get_simulate(same_index, tmp_path_factory, capsys):
     assert agreed >= 20
 
 
-def test_minimal_base_is_what_debootstrap_minbase_installs(same_index, tmp_path, capsys):
-    """Against a real ``debootstrap --variant=minbase bookworm`` root (the e2e test's cached tarball):
-    our minimal base is its package set, and ``--base minimal`` agrees with apt run on its status."""
-    import os
+def test_minimal_base_is_what_debootstrap_minbase_installs(same_index, minbase_tar, tmp_path, capsys):
+    """Against a real ``debootstrap --variant=minbase bookworm`` root: our minimal base is its
+    package set, and ``--base minimal`` agrees with apt run on its status."""
     import tarfile
 
-    tar = Path(os.environ.get("BOSH_OFFLINE_E2E_CACHE", "/var/cache/bosh-offline-e2e")) / "bookworm-minbase.tar"
-    if not tar.is_file():
-        pytest.skip(f"no debootstrapped minbase tarball at {tar} (the e2e test makes it)")
-    with tarfile.open(tar) as tf:
+    with tarfile.open(minbase_tar) as tf:
         member = tf.extractfile("./var/lib/dpkg/status")
         assert member is not None
         status = tmp_path / "status"

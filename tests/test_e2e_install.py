@@ -16,7 +16,6 @@ Debian 12 root with no network, run ``sh install.sh --yes`` there, and check the
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -25,53 +24,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import E2E_CACHE as CACHE
 from tests.support.httpserver import LoopbackServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.network]
 
 REPO = Path(__file__).resolve().parent.parent
-CACHE = Path(os.environ.get("BOSH_OFFLINE_E2E_CACHE", "/var/cache/bosh-offline-e2e"))
-ROOT_TAR = CACHE / "bookworm-minbase.tar"
 BOSH_INIT_UPSTREAM = "https://s3.amazonaws.com/bosh-init-artifacts"
 EXPECTED_DEBS = ("build-essential", "libssl-dev", "libreadline-dev", "libyaml-dev", "zlib1g-dev", "python3")
-
-
-def _need(*commands: str) -> None:
-    missing = [c for c in commands if shutil.which(c) is None]
-    if missing:
-        pytest.skip(f"needs {', '.join(missing)}")
-    if os.geteuid() != 0:
-        pytest.skip("needs root (debootstrap, chroot, unshare)")
-
-
-def _mirror() -> str:
-    from bundler.sources.aptconfig import read_system_sources
-
-    for source in read_system_sources():
-        if "bookworm" in source.suites:
-            return source.url
-    pytest.skip("this machine's apt configuration has no bookworm source")
-
-
-@pytest.fixture(scope="module")
-def minbase_tar(debian_archive) -> Path:
-    """A tarball of ``debootstrap --variant=minbase bookworm``, made once and kept."""
-    _need("debootstrap", "chroot", "unshare")
-    if ROOT_TAR.is_file():
-        return ROOT_TAR
-    CACHE.mkdir(parents=True, exist_ok=True)
-    build = CACHE / f"root-build-{os.getpid()}"
-    proc = subprocess.run(
-        ["debootstrap", "--variant=minbase", "bookworm", str(build), _mirror()], capture_output=True, text=True
-    )
-    if proc.returncode != 0:
-        shutil.rmtree(build, ignore_errors=True)
-        pytest.skip(f"debootstrap failed: {proc.stderr.strip().splitlines()[-1:]}")
-    tmp = ROOT_TAR.with_suffix(".tmp")
-    subprocess.run(["tar", "-C", str(build), "-cf", str(tmp), "."], check=True)
-    os.replace(tmp, ROOT_TAR)
-    shutil.rmtree(build)
-    return ROOT_TAR
 
 
 def _spec(tmp_path: Path, minbase_tar: Path) -> Path:
