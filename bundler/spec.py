@@ -304,12 +304,9 @@ def _apt_source(f: Fields) -> AptSource | None:
     return AptSource(url.rstrip("/"), tuple(suites), tuple(components or ()), keyring, trusted)
 
 
-def parse_one_line_source(line: str) -> AptSource:
-    """Parse ``deb [signed-by=KEYRING trusted=yes] URL SUITE COMPONENT…`` (sources.list style)."""
-    words = line.split()
-    if not words or words[0] != "deb":
-        raise InputError(f"apt source {line!r}: must start with 'deb'")
-    words = words[1:]
+def split_source_options(words: list[str]) -> tuple[dict[str, str], list[str]]:
+    """``[k=v k2=v2] URL SUITE COMP…`` (the words after ``deb``) -> (options, the remaining words)."""
+    words = list(words)
     options: dict[str, str] = {}
     if words and words[0].startswith("["):
         opts: list[str] = []
@@ -318,9 +315,18 @@ def parse_one_line_source(line: str) -> AptSource:
             opts.append(word)
             if word.endswith("]"):
                 break
-        for opt in " ".join(opts).strip("[]").split():
+        for opt in " ".join(opts).strip("[] ").split():
             key, _, value = opt.partition("=")
-            options[key] = value
+            options[key.lower()] = value
+    return options, words
+
+
+def parse_one_line_source(line: str) -> AptSource:
+    """Parse ``deb [signed-by=KEYRING trusted=yes] URL SUITE COMPONENT…`` (sources.list style)."""
+    words = line.split()
+    if not words or words[0] != "deb":
+        raise InputError(f"apt source {line!r}: must start with 'deb'")
+    options, words = split_source_options(words[1:])
     if len(words) < 2:
         raise InputError(f"apt source {line!r}: expected 'deb [signed-by=KEYRING] URL SUITE COMPONENT…'")
     url, suite, components = words[0], words[1], words[2:] or ["main"]

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from bundler.errors import InputError
-from bundler.spec import AptSource
+from bundler.spec import AptSource, split_source_options
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +56,7 @@ def parse_list_file(text: str, where: str, etc: Path = APT_ETC) -> list[AptSourc
         words = line.split()
         if words[0] != "deb":
             continue
-        words = words[1:]
-        options: dict[str, str] = {}
-        if words and words[0].startswith("["):
-            opts = []
-            while words:
-                w = words.pop(0)
-                opts.append(w)
-                if w.endswith("]"):
-                    break
-            for opt in " ".join(opts).strip("[] ").split():
-                k, _, v = opt.partition("=")
-                options[k.lower()] = v
+        options, words = split_source_options(words[1:])
         if len(words) < 2:
             raise InputError(f"{where}:{n}: expected 'deb [options] URL SUITE COMPONENT…'")
         out.append(_source(f"{where}:{n}", words[0], [words[1]], words[2:], options, etc))
