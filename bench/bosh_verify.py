@@ -30,10 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bundler.lock import Artifact  # noqa: E402
-from bundler.sources import boshtarball  # noqa: E402
-from bundler.sources.bosh import check_artifact, verify_artifact  # noqa: E402
-from bundler.sources.boshtarball import _inflate_lib  # noqa: E402
+from bundler.boshio.resolve import check_artifact, verify_artifact  # noqa: E402
+from bundler.core.bosh import tarball as boshtarball  # noqa: E402
+from bundler.core.bosh.tarball import _inflate_lib  # noqa: E402
+from bundler.core.lock import Artifact  # noqa: E402
 from tests.support.boshfixtures import write_big_stemcell  # noqa: E402
 
 INFLATE = _inflate_lib.__name__

@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bundler import cli  # noqa: E402
-from bundler.fetch import FetchOptions, fetch_all  # noqa: E402
+from bundler.net.download import FetchOptions, fetch_all  # noqa: E402
 from tests.support.httpserver import LoopbackServer  # noqa: E402
 from tests.support.synthetic import artifact, make_files, write_test_lock  # noqa: E402
 

@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from resolvelib import BaseReporter  # noqa: E402
 
-from bundler.http import Http  # noqa: E402
-from bundler.sources.gems import CompactIndex, Target, resolve_gems  # noqa: E402
-from bundler.sources.gemversion import Version  # noqa: E402
+from bundler.core.gem.version import Version  # noqa: E402
+from bundler.gems.resolve import CompactIndex, Target, resolve_gems  # noqa: E402
+from bundler.net.http import Http  # noqa: E402
 from tests.support.gemrepo import FakeGem, cached_repo, serve_gem_replica  # noqa: E402
 
 N = 40

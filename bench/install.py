@@ -27,9 +27,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bundler.debstages import stages  # noqa: E402
-from bundler.extract import extract_payload  # noqa: E402
-from bundler.lock import read_lock  # noqa: E402
+from bundler.core.deb.stages import stages  # noqa: E402
+from bundler.core.extract import extract_payload  # noqa: E402
+from bundler.core.lock import read_lock  # noqa: E402
 
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "LANG": "C.UTF-8"}
 

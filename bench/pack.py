@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bundler.archive import parse_size, write_payload  # noqa: E402
+from bundler.core.archive import parse_size, write_payload  # noqa: E402
 
 
 def make_data(root: Path, total: int, count: int) -> list[tuple[str, Path]]:

@@ -34,9 +34,9 @@ from bundler.spec import load_spec  # noqa: E402
 CHILD = """
 import json, sys, time
 from pathlib import Path
-from bundler.http import Http
-from bundler.sources.apt import AptClient
-from bundler.sources.debs import DebRequest, resolve_request
+from bundler.net.http import Http
+from bundler.apt.client import AptClient
+from bundler.debs.resolve import DebRequest, resolve_request
 packages, base, cache = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
 t0 = time.perf_counter()
 client = AptClient(Http(), Path(cache))

@@ -6,7 +6,7 @@ python3 too old for us), so the bundle carries the installer and the Python that
 - ``bootstrap.tar.gz``: ``src/`` (this project's ``bundler``, ``installer`` and ``manifests`` trees) and
   ``runtime/`` (``mode``, then for ``distro`` the runtime debs in install order listed in
   ``runtime/debs.order``, one ``dpkg -i`` call per group, groups separated by ``--`` lines so that
-  Pre-Depends are configured first (``bundler.debstages``); for ``standalone`` the
+  Pre-Depends are configured first (``bundler.core.deb.stages``); for ``standalone`` the
   python-build-standalone tarball named in ``runtime/python.name``; for both the wheels under
   ``runtime/wheels/``).  Runtime files are taken from the build cache by their locked sha256.  The
   tarball is deterministic: sorted members, mtime 0, owner 0, normalised modes, gzip header without
@@ -29,12 +29,13 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bundler.cache import artifact_path
-from bundler.debstages import stages
-from bundler.errors import BundleError
-from bundler.lock import Artifact, Lock
+from bundler.core.deb.stages import stages
+from bundler.core.errors import BundleError
+from bundler.core.lock import Artifact, Lock
+from bundler.net.cache import artifact_path
 
-SOURCE_TREES = ("bundler", "installer", "manifests")
+# The offline side: the bundle core, the installer and its templates (nothing of the connected side).
+SOURCE_TREES = ("bundler/__init__.py", "bundler/core", "installer", "manifests")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Python modules the installer needs at run time; a distro python3 lacking one gets the runtime debs.
 NEEDED_MODULES = ("yaml", "py7zr")
@@ -67,9 +68,7 @@ def source_members(root: Path) -> list[Member]:
     out = []
     for tree in SOURCE_TREES:
         base = root / tree
-        if not base.is_dir():
-            continue
-        for path in sorted(base.rglob("*")):
+        for path in sorted(base.rglob("*")) if base.is_dir() else [base]:
             if "__pycache__" in path.parts or path.suffix == ".pyc" or not path.is_file():
                 continue
             rel = path.relative_to(root).as_posix()

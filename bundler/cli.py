@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bundler import commands
-from bundler.clitools import run
+from bundler.commands import bosh, build, debs, diff, gems, inspect, lock, publish, verify
+from bundler.core.cliapp import run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run(
         "bosh-bundle",
         "Resolve, lock, download, pack, verify and inspect offline BOSH bundles.",
-        commands,
+        (bosh, build, debs, diff, gems, inspect, lock, publish, verify),
         argv,
     )
 

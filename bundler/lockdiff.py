@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from bundler.lock import Artifact, Lock
+from bundler.core.lock import Artifact, Lock
 
 _FIELDS = ("version", "url", "size", "sha256", "trust", "path")
 

@@ -33,9 +33,9 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlparse
 
-from bundler.cache import artifact_path
-from bundler.errors import FetchError, IntegrityError, ResolutionError
-from bundler.lock import Artifact, LockPart
+from bundler.core.errors import FetchError, IntegrityError, ResolutionError
+from bundler.core.lock import Artifact, LockPart
+from bundler.net.cache import artifact_path
 from bundler.spec import FileRef, RuntimeSpec, Spec
 
 log = logging.getLogger(__name__)

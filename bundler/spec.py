@@ -2,7 +2,7 @@
 
 ``load_spec`` parses and validates a spec file into a frozen ``Spec``; every problem in the file is
 reported at once, each with the file, line and key path, what is wrong and what is allowed.  The
-spec says *what* is wanted; ``bosh-bundle lock`` resolves it into exact artifacts (``bundler.lock``).
+spec says *what* is wanted; ``bosh-bundle lock`` resolves it into exact artifacts (``bundler.core.lock``).
 
 Sections (all but ``target`` optional):
 
@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bundler.errors import InputError
-from bundler.specfile import Fields, Located, Problems, load_yaml_with_lines
+from bundler.core.errors import InputError
+from bundler.core.yamlfile import Fields, Located, Problems, load_yaml_with_lines
 
 ARCHES = ("amd64", "arm64", "i386", "armhf")
 BASES = ("none", "minimal")

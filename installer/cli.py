@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bundler.clitools import run
-from installer import commands
+from bundler.core.cliapp import run
+from installer.commands import aws, deploy, fetch, install, manifests, status, verify
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run(
         "bosh-install",
         "Verify an offline BOSH bundle, install its toolchain and deploy MicroBOSH and BOSH.",
-        commands,
+        (aws, deploy, fetch, install, manifests, status, verify),
         argv,
     )
 

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bundler.errors import InputError
-from bundler.lock import Lock
+from bundler.core.errors import InputError
+from bundler.core.lock import Lock
 from installer.journal import Journal
-from installer.runner import Runner
+from installer.process import Runner
 
 log = logging.getLogger(__name__)
 DEFAULT_STATE_DIR = "var/lib/bosh-offline"

@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bundler.errors import BundleError
+from bundler.core.errors import BundleError
 from installer.context import InstallContext
 from installer.journal import Journal, digest
-from installer.steps import PREREQUISITES, STEPS, load
+from installer.steps import PREREQUISITES, STEPS
 
 log = logging.getLogger(__name__)
 REASONS = {
@@ -41,7 +41,7 @@ def plan(ctx: InstallContext, journal: Journal) -> list[Planned]:
     for name in STEPS:
         if name in PREREQUISITES:
             continue
-        module = load(name)
+        module = STEPS[name]
         if not module.applies(ctx):
             later.append(Planned(name, False, "n/a", "nothing of this kind in the bundle", ""))
             continue
@@ -49,14 +49,14 @@ def plan(ctx: InstallContext, journal: Journal) -> list[Planned]:
         status = journal.status(name, inputs)
         later.append(Planned(name, status != "done", status, REASONS[status], inputs))
     any_later = any(p.run for p in later)
-    extract = load("extract")
+    extract = STEPS["extract"]
     pre: list[Planned] = []
     extract_inputs = digest(extract.inputs(ctx))
     extract_status = journal.status("extract", extract_inputs)
     payload_current = extract_status == "done" and extract.present(ctx)
     run_pre = any_later and not payload_current
     for name in PREREQUISITES:
-        inputs = digest(load(name).inputs(ctx))
+        inputs = digest(STEPS[name].inputs(ctx))
         status = journal.status(name, inputs)
         if run_pre:
             reason = REASONS[status] if status != "done" else "the extracted payload is missing; extracting again"
@@ -74,7 +74,7 @@ def install(ctx: InstallContext, journal: Journal, steps: list[Planned]) -> dict
     for p in steps:
         if not p.run:
             continue
-        module = load(p.step)
+        module = STEPS[p.step]
         ctx.say(f"{p.step}: starting ({p.reason})")
         journal.start(p.step, p.inputs)
         try:

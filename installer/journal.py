@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bundler.errors import InputError
+from bundler.core.errors import InputError
 
 JOURNAL_FORMAT = 1
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from bundler.errors import BundleError
-from bundler.sources.aptconfig import read_system_sources
+from bundler.apt.system import read_system_sources
+from bundler.core.errors import BundleError
 
 E2E_CACHE = Path(os.environ.get("BOSH_OFFLINE_E2E_CACHE", "/var/cache/bosh-offline-e2e"))
 

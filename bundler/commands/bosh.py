@@ -11,9 +11,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from bundler.clitools import print_json
-from bundler.errors import InputError
-from bundler.sources.bosh import inspect_tarball, label, region_problem
+from bundler.boshio.resolve import inspect_tarball, label, region_problem
+from bundler.core.cliapp import print_json
+from bundler.core.errors import InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bundler.archive import parse_size
-from bundler.bundle_build import build_bundle
-from bundler.cache import default_cache_dir
-from bundler.clitools import add_mirror_option
-from bundler.fetch import FetchOptions
-from bundler.http import Http, new_session
-from bundler.lock import read_lock
-from bundler.password import ENV, read_password
-from bundler.progress import TermProgress
+from bundler.build import build_bundle
+from bundler.core.archive import parse_size
+from bundler.core.cliapp import add_mirror_option
+from bundler.core.lock import read_lock
+from bundler.core.password import ENV, read_password
+from bundler.core.progress import TermProgress
+from bundler.net.cache import default_cache_dir
+from bundler.net.download import FetchOptions
+from bundler.net.http import Http, new_session
 from bundler.spec import load_spec
 
 

@@ -13,12 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bundler.cache import default_cache_dir
-from bundler.clitools import add_mirror_option, print_json
-from bundler.errors import InputError
-from bundler.http import Http
-from bundler.sources.apt import AptClient
-from bundler.sources.debs import DebRequest, artifact_for, install_stages, resolve_request
+from bundler.apt.client import AptClient
+from bundler.core.cliapp import add_mirror_option, print_json
+from bundler.core.errors import InputError
+from bundler.debs.resolve import DebRequest, artifact_for, install_stages, resolve_request
+from bundler.net.cache import default_cache_dir
+from bundler.net.http import Http
 from bundler.spec import ARCHES, parse_one_line_source
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bundler.clitools import print_json
-from bundler.lock import read_lock
+from bundler.core.cliapp import print_json
+from bundler.core.lock import read_lock
 from bundler.lockdiff import diff_locks
 
 

@@ -7,12 +7,12 @@ import argparse
 import logging
 from pathlib import Path
 
-from bundler.cache import default_cache_dir, index_dir
-from bundler.clitools import add_mirror_option, print_json
-from bundler.errors import InputError
-from bundler.http import Http
-from bundler.sources.gems import CompactIndex, Target, resolve_gems
-from bundler.sources.gemversion import Version
+from bundler.core.cliapp import add_mirror_option, print_json
+from bundler.core.errors import InputError
+from bundler.core.gem.version import Version
+from bundler.gems.resolve import CompactIndex, Target, resolve_gems
+from bundler.net.cache import default_cache_dir, index_dir
+from bundler.net.http import Http
 
 log = logging.getLogger(__name__)
 

@@ -6,12 +6,12 @@ import argparse
 from collections import defaultdict
 from pathlib import Path
 
-from bundler.archive import find_volumes
-from bundler.bundle_verify import LOCK
-from bundler.clitools import print_json
-from bundler.errors import InputError
-from bundler.lock import read_lock
-from bundler.sums import SUMS
+from bundler.core.archive import find_volumes
+from bundler.core.cliapp import print_json
+from bundler.core.errors import InputError
+from bundler.core.lock import read_lock
+from bundler.core.sums import SUMS
+from bundler.core.verify import LOCK
 
 
 def register(sub: argparse._SubParsersAction) -> None:

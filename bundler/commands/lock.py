@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bundler.cache import default_cache_dir
-from bundler.clitools import add_mirror_option
-from bundler.http import Http
-from bundler.lock import write_lock
-from bundler.resolve import LockContext, resolve_spec
+from bundler.core.cliapp import add_mirror_option
+from bundler.core.lock import write_lock
+from bundler.lockcontext import LockContext
+from bundler.net.cache import default_cache_dir
+from bundler.net.http import Http
+from bundler.resolve import resolve_spec
 from bundler.spec import load_spec, with_mirrors
 
 

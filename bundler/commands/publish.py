@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bundler.clitools import print_json
-from bundler.progress import TermProgress
-from bundler.s3transport import PART_SIZE, add_s3_options, parse_s3_url, publish, s3_client, summary
+from bundler.core.cliapp import print_json
+from bundler.core.progress import TermProgress
+from bundler.core.s3 import PART_SIZE, add_s3_options, parse_s3_url, publish, s3_client, summary
 
 
 def register(sub: argparse._SubParsersAction) -> None:

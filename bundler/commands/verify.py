@@ -1,34 +1,5 @@
-"""``bosh-bundle verify DIR``: check a bundle (the same check ``bosh-install verify`` runs)."""
+"""``bosh-bundle verify DIR``: check a bundle (the same command as ``bosh-install verify``)."""
 
-from __future__ import annotations
+from bundler.core.verify_command import register
 
-import argparse
-from pathlib import Path
-
-from bundler.archive import needs_password
-from bundler.bundle_verify import render, verify_bundle
-from bundler.clitools import print_json
-from bundler.password import read_password
-
-
-def add_verify_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("verify", help="check a bundle: SHA256SUMS, every payload member against the lock, contents")
-    p.add_argument("bundle", type=Path, metavar="DIR", help="bundle directory")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--jobs", type=int, default=None, help="parallel hashing (default: one per core)")
-    p.set_defaults(func=run)
-
-
-register = add_verify_parser
-
-
-def run(args: argparse.Namespace) -> int:
-    password = None
-    if args.bundle.is_dir() and needs_password(args.bundle):
-        password = read_password(confirm=False)
-    report = verify_bundle(args.bundle, jobs=args.jobs, password=password)
-    if args.json:
-        print_json(report.to_json())
-    else:
-        print(render(report))
-    return 0 if report.ok else 1
+__all__ = ["register"]

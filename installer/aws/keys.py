@@ -26,7 +26,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from bundler.errors import InputError
+from bundler.core.errors import InputError
 
 _RSA_OID = bytes.fromhex("06092a864886f70d010101")  # rsaEncryption
 _ALGORITHM = b"\x30\x0d" + _RSA_OID + b"\x05\x00"

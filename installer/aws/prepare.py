@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bundler.errors import BundleError, InputError
+from bundler.core.errors import BundleError, InputError
+from installer.aws.checks import REGION_RE, region_of_zone
 from installer.aws.keys import read_local_key
-from installer.aws.preflight import REGION_RE, region_of_zone
 from installer.aws.rules import missing_rules
 from installer.aws.session import AWS_ERRORS, AwsError, Clients, error_code, error_text
 from installer.aws.sitefile import set_values
-from installer.site import Site
+from installer.site.model import Site
 
 log = logging.getLogger(__name__)
 OWNER_TAG = "bosh-offline:owner"

@@ -17,8 +17,8 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from bundler.errors import BundleError, InputError
-from installer.site import Site
+from bundler.core.errors import BundleError, InputError
+from installer.site.model import Site
 
 log = logging.getLogger(__name__)
 

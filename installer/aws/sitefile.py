@@ -17,8 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from bundler.errors import InputError
-from bundler.specfile import load_yaml_with_lines
+from bundler.core.errors import InputError
+from bundler.core.yamlfile import load_yaml_with_lines
 
 _LINE = re.compile(r"^(?P<indent>\s*)(?P<key>[^\s#:][^:#]*?):(?P<value>.*?)(?P<comment>\s+#.*)?$")
 

@@ -1,1 +1,1 @@
-"""Sub-commands of ``bosh-install``: one module each, discovered by ``bundler.clitools``."""
+"""Sub-commands of ``bosh-install``: one module each, listed in the CLI's ``main``."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bundler.clitools import print_json
-from bundler.lock import read_lock
-from installer.aws.preflight import Check, preflight
+from bundler.core.cliapp import print_json
+from bundler.core.lock import read_lock
+from installer.aws.checks import Check, preflight
 from installer.aws.prepare import Outcome, prepare, teardown
 from installer.aws.session import clients_for, guard_logging, unguard_logging
-from installer.site import load_site
+from installer.site.model import load_site
 
 
 def register(sub: argparse._SubParsersAction) -> None:

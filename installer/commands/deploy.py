@@ -1,7 +1,7 @@
 """``bosh-install deploy microbosh|bosh`` and ``bosh-install destroy microbosh|bosh``.
 
 Deploy renders and checks the manifests (nothing runs while the site file has a problem), runs the
-AWS preflight when ``installer.aws`` provides one, then the journaled steps of ``installer.deploy``;
+AWS preflight (``installer.aws.checks``), then the journaled steps of ``installer.deploy.driver``;
 re-running resumes after the last step done.  ``--plan`` shows the steps and the commands they run
 (secrets redacted) without running anything.  Destroy asks for confirmation unless ``--yes``.
 """
@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bundler.clitools import print_json
-from bundler.errors import InputError
-from installer import deploy, validate
+from bundler.core.cliapp import print_json
+from bundler.core.errors import InputError
+from installer.aws.checks import require_preflight
 from installer.commands.manifests import add_input_options, resolve_inputs
-from installer.runner import Runner
+from installer.deploy import driver as deploy
+from installer.manifests import validate
+from installer.process import Runner
 
 KINDS = ("microbosh", "bosh")
 
@@ -66,7 +68,7 @@ def _deployer(args: argparse.Namespace, prepared: deploy.Prepared) -> deploy.Dep
 def run_deploy(args: argparse.Namespace) -> int:
     prepared = _prepare(args)
     if not args.plan and not args.skip_preflight:
-        deploy.run_preflight(prepared.site, prepared.lock)
+        require_preflight(prepared.site, prepared.lock)
     deployer = _deployer(args, prepared)
     reports = deployer.deploy(args.kind, plan_only=args.plan)
     if args.json:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bundler.clitools import print_json
-from bundler.progress import TermProgress
-from bundler.s3transport import add_s3_options, fetch, parse_s3_url, s3_client, summary
+from bundler.core.cliapp import print_json
+from bundler.core.progress import TermProgress
+from bundler.core.s3 import add_s3_options, fetch, parse_s3_url, s3_client, summary
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     loc = parse_s3_url(args.url)
     creds: dict = {"profile": args.profile, "region": args.region, "endpoint_url": args.endpoint_url}
     if args.site:
-        from installer.site import load_site
+        from installer.site.model import load_site
 
         site = load_site(args.site)
         creds.update(

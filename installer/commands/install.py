@@ -15,15 +15,15 @@ import sys
 import time
 from pathlib import Path
 
-from bundler.archive import needs_password
-from bundler.clitools import print_json
-from bundler.errors import InputError
-from bundler.lock import read_lock
-from bundler.password import read_password
+from bundler.core.archive import needs_password
+from bundler.core.cliapp import print_json
+from bundler.core.errors import InputError
+from bundler.core.lock import read_lock
+from bundler.core.password import read_password
 from installer.context import InstallContext, state_dir_for
+from installer.hostcheck import Host, preflight
 from installer.install import install, plan
 from installer.journal import Journal
-from installer.preflight import Host, preflight
 from installer.steps import debs
 
 log = logging.getLogger(__name__)

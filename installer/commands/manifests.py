@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bundler.clitools import print_json
-from installer import deploy, manifests, validate
+from bundler.core.cliapp import print_json
+from installer.deploy import driver as deploy
+from installer.manifests import render as manifests
+from installer.manifests import validate
 
 
 def add_input_options(p: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from bundler.clitools import print_json
+from bundler.core.cliapp import print_json
 from installer.context import state_dir_for
 from installer.journal import Journal
 

@@ -1,5 +1,5 @@
-"""``bosh-install verify DIR``: check a bundle on the offline side (same code as ``bosh-bundle verify``)."""
+"""``bosh-install verify DIR``: check a bundle on the offline side (the same command as ``bosh-bundle verify``)."""
 
-from bundler.commands.verify import add_verify_parser as register
+from bundler.core.verify_command import register
 
 __all__ = ["register"]

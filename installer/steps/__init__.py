@@ -9,12 +9,16 @@ they run when a later step has to run and the extracted payload is not current.
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 
-STEPS: tuple[str, ...] = ("verify", "extract", "debs", "ruby", "gems", "clis")
+from installer.steps import clis, debs, extract, gems, ruby, verify
+
+STEPS: dict[str, ModuleType] = {
+    "verify": verify,
+    "extract": extract,
+    "debs": debs,
+    "ruby": ruby,
+    "gems": gems,
+    "clis": clis,
+}
 PREREQUISITES: tuple[str, ...] = ("verify", "extract")
-
-
-def load(name: str) -> ModuleType:
-    return importlib.import_module(f"{__name__}.{name}")

@@ -1,7 +1,7 @@
 """Step ``debs``: the bundle's .debs installed with ``dpkg -i`` in the lock's install order.
 
 ``dpkg -i`` of every file in ``sections.debs.install_order`` that is not already installed at the
-same version, in as few calls as Pre-Depends allow (``bundler.debstages``): dpkg unpacks a call's
+same version, in as few calls as Pre-Depends allow (``bundler.core.deb.stages``): dpkg unpacks a call's
 files and then configures them, so dependency cycles inside a call are handled as apt would.  A
 ``dpkg --configure -a`` first finishes whatever an interrupted earlier run left half-configured.
 No network is involved.  On failure the error names the packages dpkg complained about with its
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 
-from bundler.debstages import stages
+from bundler.core.deb.stages import stages
 from installer.context import InstallContext
-from installer.runner import StepError
+from installer.process import StepError
 
 NAME = "debs"
 LOG = "debs.log"

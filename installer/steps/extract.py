@@ -1,6 +1,6 @@
 """Step ``extract``: the payload, unpacked (safely, through a staging directory) under the state dir.
 
-``bundler.extract.extract_payload`` refuses unsafe member paths and checks every artifact's sha256
+``bundler.core.extract.extract_payload`` refuses unsafe member paths and checks every artifact's sha256
 against the lock; what it leaves in ``STATE/payload`` has the layout of the artifact paths
 (``debs/…``, ``ruby/…``, ``gems/…``, ``bin/…``).  A payload left by an earlier run is replaced.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 
-from bundler.extract import extract_payload
+from bundler.core.extract import extract_payload
 from installer.context import InstallContext
 from installer.journal import digest
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from installer.context import InstallContext
-from installer.runner import StepError
+from installer.process import StepError
 from installer.steps import ruby as ruby_step
 
 NAME = "gems"

@@ -19,11 +19,11 @@ import tarfile
 import time
 from pathlib import Path
 
-from bundler.errors import BundleError
-from bundler.lock import Artifact
+from bundler.core.errors import BundleError
+from bundler.core.lock import Artifact
 from installer.context import InstallContext
-from installer.preflight import has_command
-from installer.runner import StepError
+from installer.hostcheck import has_command
+from installer.process import StepError
 
 NAME = "ruby"
 LOG = "ruby.log"

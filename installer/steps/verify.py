@@ -1,7 +1,7 @@
 """Step ``verify``: the bundle's files match ``SHA256SUMS`` and the lock, before anything is changed.
 
 Uses the same verification as ``bosh-bundle verify`` / ``bosh-install verify``
-(``bundler.bundle_verify.verify_bundle``): every file of the bundle against ``SHA256SUMS``, every
+(``bundler.core.verify.verify_bundle``): every file of the bundle against ``SHA256SUMS``, every
 artifact inside the payload against the lock.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 
-from bundler.bundle_verify import verify_bundle
-from bundler.errors import IntegrityError
+from bundler.core.errors import IntegrityError
+from bundler.core.verify import verify_bundle
 from installer.context import InstallContext
 
 NAME = "verify"

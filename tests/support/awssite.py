@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bundler.lock import Artifact, Lock, write_lock
+from bundler.core.lock import Artifact, Lock, write_lock
 
 SITE_KEY_ID = "AKIASITEFILEKEY12345"
 SITE_SECRET = "site-secret-Zq8Wm4Xv9Lp2Rt7Yn3"

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from bundler.lock import Artifact, Lock, write_lock
+from bundler.core.lock import Artifact, Lock, write_lock
 
 LIGHT = "bosh-aws-xen-hvm-ubuntu-trusty-go_agent"
 REGULAR = "bosh-aws-xen-ubuntu-trusty-go_agent"

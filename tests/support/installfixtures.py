@@ -20,7 +20,7 @@ from pathlib import Path
 
 import py7zr
 
-from bundler.lock import Artifact, Lock
+from bundler.core.lock import Artifact, Lock
 
 TARGET = {"os": "debian", "release": "12", "codename": "bookworm", "arch": "amd64"}
 

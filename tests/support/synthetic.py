@@ -6,7 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from bundler.lock import Artifact, Lock, write_lock
+from bundler.core.lock import Artifact, Lock, write_lock
 
 
 def make_files(root: Path, sizes: dict[str, int], seed: int = 0) -> dict[str, bytes]:

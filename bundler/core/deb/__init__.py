@@ -1,0 +1,1 @@
+"""bundler.core.deb."""

@@ -1,0 +1,192 @@
+"""The lock file (``bundle.lock``): every artifact of a bundle, exactly, with the reason we trust it.
+
+A lock is JSON with sorted keys and sorted artifacts and no timestamps, so the same spec against the
+same upstream state gives the same bytes.  Each ``Artifact`` has the URL it is fetched from, its
+size and sha256, where that checksum came from (``trust``) and its path inside the bundle payload.
+Kind-specific facts (a deb's architecture, a gem's dependency edges, a stemcell's AMI regions) live
+in ``meta``; whole-section facts (the deb install order) in ``sections``.
+
+Trust sources:
+  apt-release-signature  InRelease verified with gpgv, then Release -> Packages -> .deb sha256
+  trusted-by-spec        an apt source the spec marks ``trusted: true`` (signature not checked)
+  compact-index          the gem's sha256 from the compact index /info file
+  bosh-io                sha1/sha256 from the bosh.io API
+  pinned                 written in the spec by a person
+  first-download         nothing published: the sha256 of the first download, warned about
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from bundler.core.errors import InputError
+
+LOCK_FORMAT = 1
+KINDS = ("deb", "ruby-source", "gem", "release", "stemcell", "binary", "runtime", "wheel", "manifest")
+TRUSTS = ("apt-release-signature", "trusted-by-spec", "compact-index", "bosh-io", "pinned", "first-download")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Artifact:
+    kind: str
+    name: str
+    version: str
+    url: str
+    size: int
+    sha256: str
+    trust: str
+    path: str  # relative POSIX path inside the payload, e.g. "debs/zlib1g_1.2.13.dfsg-1_amd64.deb"
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.kind not in KINDS:
+            problems.append(f"kind {self.kind!r} is not one of {', '.join(KINDS)}")
+        if self.trust not in TRUSTS:
+            problems.append(f"trust {self.trust!r} is not one of {', '.join(TRUSTS)}")
+        if not _SHA256.match(self.sha256):
+            problems.append(f"sha256 {self.sha256!r} is not 64 lowercase hex digits")
+        if not isinstance(self.size, int) or self.size < 0:
+            problems.append(f"size {self.size!r} is not a non-negative integer")
+        if not is_safe_member_path(self.path):
+            problems.append(f"path {self.path!r} is not a relative path inside the bundle")
+        if problems:
+            raise InputError(f"artifact {self.kind} {self.name} {self.version}: " + "; ".join(problems))
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.kind, self.name, self.version, self.path)
+
+    def to_json(self) -> dict[str, Any]:
+        out = {
+            "kind": self.kind,
+            "name": self.name,
+            "version": self.version,
+            "url": self.url,
+            "size": self.size,
+            "sha256": self.sha256,
+            "trust": self.trust,
+            "path": self.path,
+        }
+        if self.meta:
+            out["meta"] = dict(self.meta)
+        return out
+
+
+def is_safe_member_path(path: str) -> bool:
+    """A relative POSIX path with no ``..``, no empty or ``.`` parts and no backslashes."""
+    if not path or "\\" in path or path.startswith("/"):
+        return False
+    parts = PurePosixPath(path).parts
+    return all(p not in ("", ".", "..") for p in parts) and "/".join(parts) == path
+
+
+@dataclass(frozen=True)
+class LockPart:
+    """What one resolver contributes: its artifacts and an optional section of its own."""
+
+    artifacts: tuple[Artifact, ...] = ()
+    section_name: str | None = None
+    section: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Lock:
+    spec_name: str
+    target: Mapping[str, str]
+    artifacts: tuple[Artifact, ...]
+    sections: Mapping[str, Any] = field(default_factory=dict)
+
+    def by_kind(self, kind: str) -> list[Artifact]:
+        return [a for a in self.artifacts if a.kind == kind]
+
+    def find(self, kind: str, name: str) -> Artifact | None:
+        return next((a for a in self.artifacts if a.kind == kind and a.name == name), None)
+
+    @property
+    def total_size(self) -> int:
+        return sum(a.size for a in self.artifacts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": LOCK_FORMAT,
+            "spec": self.spec_name,
+            "target": dict(self.target),
+            "artifacts": [a.to_json() for a in sorted(self.artifacts, key=lambda a: a.key)],
+            "sections": dict(self.sections),
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def assemble(spec_name: str, target: Mapping[str, str], parts: Iterable[LockPart]) -> Lock:
+    """Join resolver outputs into a lock; two artifacts may not claim the same bundle path."""
+    artifacts: dict[str, Artifact] = {}
+    sections: dict[str, Any] = {}
+    for part in parts:
+        for a in part.artifacts:
+            other = artifacts.get(a.path)
+            if other is not None and other.sha256 != a.sha256:
+                raise InputError(
+                    f"two artifacts want the bundle path {a.path}: {other.kind} {other.name} {other.version}"
+                    f" and {a.kind} {a.name} {a.version}"
+                )
+            artifacts[a.path] = a
+        if part.section_name:
+            sections[part.section_name] = dict(part.section)
+    return Lock(spec_name, dict(target), tuple(sorted(artifacts.values(), key=lambda a: a.key)), sections)
+
+
+def write_lock(lock: Lock, path: Path) -> None:
+    """Write atomically: the old lock stays intact until the new one is complete."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(lock.dumps(), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def parse_lock(text: str, source: str = "bundle.lock") -> Lock:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source}:{exc.lineno}: not a valid lock file: {exc.msg}") from None
+    if not isinstance(data, dict) or data.get("format") != LOCK_FORMAT:
+        raise InputError(f"{source}: not a bundle lock of format {LOCK_FORMAT} (run 'bosh-bundle lock' again)")
+    artifacts = []
+    for i, raw in enumerate(data.get("artifacts") or []):
+        try:
+            artifacts.append(
+                Artifact(
+                    kind=raw["kind"],
+                    name=raw["name"],
+                    version=raw["version"],
+                    url=raw["url"],
+                    size=raw["size"],
+                    sha256=raw["sha256"],
+                    trust=raw["trust"],
+                    path=raw["path"],
+                    meta=raw.get("meta") or {},
+                )
+            )
+        except (KeyError, TypeError) as exc:
+            raise InputError(f"{source}: artifacts[{i}]: missing or malformed field {exc}") from None
+        except InputError as exc:
+            raise InputError(f"{source}: artifacts[{i}]: {exc}") from None
+    return Lock(str(data.get("spec", "")), data.get("target") or {}, tuple(artifacts), data.get("sections") or {})
+
+
+def read_lock(path: Path | str) -> Lock:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such lock file (create it with 'bosh-bundle lock')") from None
+    return parse_lock(text, str(path))

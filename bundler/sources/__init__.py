@@ -1,1 +1,0 @@
-"""Sources of artifacts: one module per upstream kind (apt, gems, bosh.io, plain files)."""

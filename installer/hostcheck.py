@@ -1,0 +1,127 @@
+"""Checks made before the installer changes anything: right host, enough disk, root, tools.
+
+``preflight`` collects every problem and raises one ``BundleError`` listing them all, so the operator
+fixes everything in one go.  It reads the target's ``/etc/os-release`` (inside ``--root`` when given)
+and compares ``ID``/``VERSION_ID``/``VERSION_CODENAME`` and the machine's architecture with the lock's
+``target``; it asks for free space of ``DISK_FACTOR`` times the payload on the state directory's
+filesystem (extraction plus the Ruby build); it requires euid 0; it requires the commands the first
+steps use (``chroot`` with ``--root``, ``dpkg`` inside the root).  Commands that the debs bring
+(``make``, ``gcc``) are checked by the Ruby step itself, after the debs are in.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bundler.core.errors import BundleError
+from bundler.core.lock import Lock
+
+DISK_FACTOR = 3
+# uname -m -> Debian architecture
+MACHINE_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "i686": "i386", "i386": "i386", "armv7l": "armhf"}
+
+
+@dataclass
+class Host:
+    """Facts about the host, gathered in one place so a test can describe another host."""
+
+    root: Path
+    euid: int = field(default_factory=os.geteuid)
+    machine: str = field(default_factory=platform.machine)
+    free_bytes: Callable[[Path], int] | None = None
+
+    def free(self, path: Path) -> int:
+        if self.free_bytes is not None:
+            return self.free_bytes(path)
+        probe = Path(path)
+        while not probe.exists():
+            probe = probe.parent
+        st = os.statvfs(probe)
+        return st.f_bavail * st.f_frsize
+
+
+def read_os_release(root: Path) -> dict[str, str]:
+    for rel in ("etc/os-release", "usr/lib/os-release"):
+        path = root / rel
+        if path.is_file():
+            out = {}
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                key, sep, value = line.partition("=")
+                if sep and key.strip() and not key.startswith("#"):
+                    out[key.strip()] = value.strip().strip("\"'")
+            return out
+    return {}
+
+
+def has_command(root: Path, name: str) -> bool:
+    if root == Path("/"):
+        return shutil.which(name) is not None
+    return any(
+        (root / d / name).exists() for d in ("usr/local/sbin", "usr/local/bin", "usr/sbin", "usr/bin", "sbin", "bin")
+    )
+
+
+def check(lock: Lock, bundle: Path, host: Host, state_dir: Path, chroot: bool, needs_dpkg: bool) -> list[str]:
+    """Every reason not to go ahead; empty when all is well."""
+    problems = []
+    if host.euid != 0:
+        problems.append(f"running as uid {host.euid}: the installer must run as root (sudo bosh-install install …)")
+    target = dict(lock.target)
+    osr = read_os_release(host.root)
+    where = host.root / "etc/os-release"
+    if not osr:
+        problems.append(f"{where}: missing; cannot tell whether this host is {_describe(target)}")
+    else:
+        got_os, got_release = osr.get("ID", "?"), osr.get("VERSION_ID", "?")
+        got_codename = osr.get("VERSION_CODENAME") or osr.get("UBUNTU_CODENAME") or "?"
+        if (got_os, got_release) != (target.get("os"), target.get("release")) or (
+            got_codename != "?" and got_codename != target.get("codename")
+        ):
+            problems.append(
+                f"this bundle is for {_describe(target)}, but {where} says {got_os} {got_release} ({got_codename}):"
+                " build a bundle for this host's release"
+            )
+    arch = MACHINE_ARCH.get(host.machine, host.machine)
+    if target.get("arch") and arch != target.get("arch"):
+        problems.append(
+            f"this bundle is for {target.get('arch')}, but this machine is {arch} ({host.machine}):"
+            " build a bundle for this architecture"
+        )
+    need = DISK_FACTOR * payload_size(bundle, lock)
+    free = host.free(state_dir)
+    if free < need:
+        problems.append(
+            f"{state_dir}: {_mb(free)} free, need {_mb(need)} ({DISK_FACTOR}x the payload, for extraction and the"
+            " Ruby build): free some space or give --state-dir on a larger filesystem"
+        )
+    if chroot and shutil.which("chroot") is None:
+        problems.append("the 'chroot' command is missing (coreutils)")
+    if needs_dpkg and not has_command(host.root, "dpkg"):
+        problems.append(f"'dpkg' is missing in {host.root}: this installer needs a Debian-family system")
+    return problems
+
+
+def preflight(lock: Lock, bundle: Path, host: Host, state_dir: Path, chroot: bool, needs_dpkg: bool) -> None:
+    problems = check(lock, bundle, host, state_dir, chroot, needs_dpkg)
+    if problems:
+        lines = "\n  ".join(problems)
+        raise BundleError(f"preflight failed, nothing was changed:\n  {lines}")
+
+
+def payload_size(bundle: Path, lock: Lock) -> int:
+    """Bytes of ``payload.7z`` or its volumes; the lock's total when the bundle has none yet."""
+    volumes = sorted(Path(bundle).glob("payload.7z*"))
+    return sum(v.stat().st_size for v in volumes) or lock.total_size
+
+
+def _describe(target: dict[str, str]) -> str:
+    return f"{target.get('os')} {target.get('release')} ({target.get('codename')}) {target.get('arch')}"
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"

@@ -1,0 +1,205 @@
+"""Publishing and fetching a multi-volume bundle through moto's S3 server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import pytest
+
+from bundler import cli as bundle_cli
+from bundler.core.errors import FetchError, InputError, IntegrityError
+from bundler.core.s3 import MIN_PART_SIZE, S3Location, fetch, parse_s3_url, publish
+from installer import cli as install_cli
+from tests.support.motoserver import MotoServer
+
+BUCKET = "bundles"
+MiB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def aws(tmp_path_factory):
+    with MotoServer(tmp_path_factory.mktemp("aws")) as srv:
+        srv.reset()
+        srv.client("s3").create_bucket(Bucket=BUCKET)
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    """A bundle directory as 'bosh-bundle build' leaves it: volumes, lock, bootstrap, sums."""
+    root = tmp_path_factory.mktemp("bundle")
+    files = {
+        "payload.7z.001": os.urandom(12 * MiB),
+        "payload.7z.002": os.urandom(12 * MiB),
+        "payload.7z.003": os.urandom(3 * MiB + 17),
+        "bundle.lock": json.dumps({"format": 1, "artifacts": []}).encode(),
+        "install.sh": b"#!/bin/sh\necho install\n",
+        "bootstrap.tar.gz": os.urandom(4096),
+    }
+    for name, data in files.items():
+        (root / name).write_bytes(data)
+    sums = "".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n" for n, d in sorted(files.items()))
+    (root / "SHA256SUMS").write_text(sums)
+    return root
+
+
+def same_tree(a, b) -> bool:
+    names = sorted(p.name for p in a.iterdir())
+    return names == sorted(p.name for p in b.iterdir()) and all(
+        (a / n).read_bytes() == (b / n).read_bytes() for n in names
+    )
+
+
+def test_publish_and_fetch_a_multi_volume_bundle(aws, bundle, tmp_path, capsys):
+    url = f"s3://{BUCKET}/round/trip"
+    assert bundle_cli.main(["publish", str(bundle), url, "--endpoint-url", aws.endpoint_url, "--part-size", "5"]) == 0
+    assert "published 7 file(s)" in capsys.readouterr().out
+    s3 = aws.client("s3")
+    head = s3.head_object(Bucket=BUCKET, Key="round/trip/payload.7z.001")
+    assert head["Metadata"]["sha256"] == hashlib.sha256((bundle / "payload.7z.001").read_bytes()).hexdigest()
+    assert head["ETag"].endswith('-3"')  # three 5 MiB parts
+    assert not s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads")
+    dest = tmp_path / "got"
+    assert install_cli.main(["fetch", url, str(dest), "--endpoint-url", aws.endpoint_url, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["sent"]) == 6 and report["skipped"] == []
+    assert same_tree(bundle, dest)
+    # both again: nothing moves
+    assert bundle_cli.main(["publish", str(bundle), url, "--endpoint-url", aws.endpoint_url, "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["sent"] == [] and len(again["skipped"]) == 7
+    assert install_cli.main(["fetch", url, str(dest), "--endpoint-url", aws.endpoint_url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["bytes_moved"] == 0
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_interrupted_upload_resumes_with_the_parts_already_sent(aws, bundle, tmp_path):
+    s3, loc = aws.client("s3"), parse_s3_url(f"s3://{BUCKET}/resume")
+    sent = []
+
+    def cut_after_two_parts(name, nbytes):
+        sent.append(name)
+        if name == "payload.7z.002" and sent.count(name) == 2:
+            raise Interrupt()
+
+    with pytest.raises(Interrupt):
+        publish(s3, bundle, loc, part_size=MIN_PART_SIZE, progress=cut_after_two_parts)
+    pending = s3.list_multipart_uploads(Bucket=BUCKET, Prefix="resume/")["Uploads"]
+    assert [u["Key"] for u in pending] == ["resume/payload.7z.002"]
+    with pytest.raises(FetchError, match="nothing \\(complete\\) was published"):  # SHA256SUMS goes last
+        fetch(s3, loc, tmp_path / "early")
+    report = publish(s3, bundle, loc, part_size=MIN_PART_SIZE)
+    assert report.parts_reused == 2
+    # files go in name order: the small ones and .001 were complete before the cut
+    assert report.skipped == ["bootstrap.tar.gz", "bundle.lock", "install.sh", "payload.7z.001"]
+    assert report.parts_sent == 2  # the last part of .002, then .003 (one part)
+    assert not s3.list_multipart_uploads(Bucket=BUCKET, Prefix="resume/").get("Uploads")
+    dest = tmp_path / "got"
+    fetch(s3, loc, dest)
+    assert same_tree(bundle, dest)
+
+
+def test_interrupted_download_resumes_from_the_part_file(aws, bundle, tmp_path):
+    s3, loc = aws.client("s3"), parse_s3_url(f"s3://{BUCKET}/download")
+    publish(s3, bundle, loc, part_size=MIN_PART_SIZE)
+    dest = tmp_path / "got"
+
+    def cut(name, nbytes):
+        if name == "payload.7z.002":
+            raise Interrupt()
+
+    with pytest.raises(Interrupt):
+        fetch(s3, loc, dest, progress=cut)
+    partial = dest / "payload.7z.002.part"
+    assert partial.is_file() and 0 < partial.stat().st_size < 12 * MiB
+    assert not (dest / "SHA256SUMS").exists()
+    done = partial.stat().st_size
+    report = fetch(s3, loc, dest)
+    assert report.skipped == ["bootstrap.tar.gz", "bundle.lock", "install.sh", "payload.7z.001"]
+    assert report.bytes_moved == (12 * MiB - done) + (3 * MiB + 17)  # the rest of .002, then .003
+    assert same_tree(bundle, dest)
+
+
+def test_corrupted_object_is_detected_and_nothing_is_kept(aws, bundle, tmp_path):
+    s3, loc = aws.client("s3"), S3Location(BUCKET, "corrupt/")
+    publish(s3, bundle, loc, part_size=MIN_PART_SIZE)
+    key = "corrupt/payload.7z.003"
+    head = s3.head_object(Bucket=BUCKET, Key=key)
+    data = bytearray((bundle / "payload.7z.003").read_bytes())
+    data[1000] ^= 0xFF  # one flipped bit of rot, same size, same recorded metadata
+    s3.put_object(Bucket=BUCKET, Key=key, Body=bytes(data), Metadata=head["Metadata"])
+    dest = tmp_path / "got"
+    with pytest.raises(IntegrityError) as err:
+        fetch(s3, loc, dest)
+    expected = hashlib.sha256((bundle / "payload.7z.003").read_bytes()).hexdigest()
+    assert f"s3://{BUCKET}/corrupt/payload.7z.003" in str(err.value)
+    assert expected in str(err.value) and hashlib.sha256(bytes(data)).hexdigest() in str(err.value)
+    assert not (dest / "payload.7z.003").exists() and not (dest / "payload.7z.003.part").exists()
+    assert not (dest / "SHA256SUMS").exists()
+
+
+def test_cli_reports_corruption_in_one_line_with_exit_1(aws, bundle, tmp_path, capsys):
+    url = f"s3://{BUCKET}/corrupt"
+    code = install_cli.main(["fetch", url, str(tmp_path / "cli"), "--endpoint-url", aws.endpoint_url])
+    err = capsys.readouterr().err
+    assert code == 1 and "the object is corrupted" in err and "Traceback" not in err
+
+
+def test_damaged_local_bundle_is_not_published(aws, bundle, tmp_path):
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    for p in bundle.iterdir():
+        (damaged / p.name).write_bytes(p.read_bytes())
+    with open(damaged / "payload.7z.001", "r+b") as f:
+        f.seek(7 * MiB)
+        f.write(b"\0\1\2")
+    s3 = aws.client("s3")
+    with pytest.raises(IntegrityError, match="payload.7z.001: does not match SHA256SUMS"):
+        publish(s3, damaged, S3Location(BUCKET, "damaged/"), part_size=MIN_PART_SIZE)
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="damaged/payload.7z.001")
+
+
+def test_fetch_takes_credentials_and_endpoint_from_the_site_file(aws, bundle, tmp_path, capsys):
+    from tests.support.awssite import SITE_KEY_ID, SITE_SECRET, write_site
+
+    publish(aws.client("s3"), bundle, S3Location(BUCKET, "site/"), part_size=MIN_PART_SIZE)
+    site = write_site(tmp_path / "site.yml", aws.endpoint_url, private_key=tmp_path / "bosh.pem")
+    code = install_cli.main(["-v", "fetch", f"s3://{BUCKET}/site", str(tmp_path / "got"), "--site", str(site)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert same_tree(bundle, tmp_path / "got")
+    assert SITE_SECRET not in out + err and SITE_KEY_ID not in out + err
+
+
+def test_publishing_another_bundle_withdraws_the_old_sums_first(aws, bundle, tmp_path):
+    s3, loc = aws.client("s3"), S3Location(BUCKET, "replace/")
+    publish(s3, bundle, loc, part_size=MIN_PART_SIZE)
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    data = os.urandom(6 * MiB)
+    (newer / "payload.7z.001").write_bytes(data)
+    (newer / "SHA256SUMS").write_text(f"{hashlib.sha256(data).hexdigest()}  payload.7z.001\n")
+
+    def cut(name, nbytes):
+        raise Interrupt()
+
+    with pytest.raises(Interrupt):
+        publish(s3, newer, loc, part_size=MIN_PART_SIZE, progress=cut)
+    with pytest.raises(FetchError, match="nothing \\(complete\\) was published"):
+        fetch(s3, loc, tmp_path / "mixed")  # neither the old bundle nor a mix of both
+    publish(s3, newer, loc, part_size=MIN_PART_SIZE)
+    fetch(s3, loc, tmp_path / "got")
+    assert same_tree(newer, tmp_path / "got")
+
+
+def test_sums_naming_a_path_outside_the_directory_are_refused(aws, tmp_path):
+    s3 = aws.client("s3")
+    s3.put_object(Bucket=BUCKET, Key="evil/SHA256SUMS", Body=f"{'0' * 64}  ../../etc/cron.d/x\n".encode())
+    with pytest.raises(InputError, match="is not a file name inside the bundle"):
+        fetch(s3, S3Location(BUCKET, "evil/"), tmp_path / "got")
+    assert not (tmp_path / "etc").exists()
