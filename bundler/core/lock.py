@@ -97,6 +97,100 @@ class LockPart:
     section: Mapping[str, Any] = field(default_factory=dict)
 
 
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value or ())
+
+
+@dataclass(frozen=True)
+class DebsSection:
+    """``sections.debs``: what ``dpkg -i`` installs, in which order and in which calls."""
+
+    install_order: tuple[str, ...] = ()  # payload paths, dependencies first
+    stages: tuple[tuple[str, ...], ...] = ()  # one ``dpkg -i`` call each (Pre-Depends)
+    runtime: tuple[str, ...] = ()  # ``runtime: distro``: the installer's own python3 debs
+    runtime_stages: tuple[tuple[str, ...], ...] = ()
+    base: str = "none"
+    requested: tuple[str, ...] = ()
+    upgrades: Mapping[str, Any] = field(default_factory=dict)
+    removes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any] | None) -> DebsSection:
+        raw = raw or {}
+        return cls(
+            install_order=_strings(raw.get("install_order")),
+            stages=tuple(_strings(s) for s in raw.get("stages") or ()),
+            runtime=_strings(raw.get("runtime")),
+            runtime_stages=tuple(_strings(s) for s in raw.get("runtime_stages") or ()),
+            base=str(raw.get("base") or "none"),
+            requested=_strings(raw.get("requested")),
+            upgrades=dict(raw.get("upgrades") or {}),
+            removes=_strings(raw.get("removes")),
+        )
+
+
+@dataclass(frozen=True)
+class GemsSection:
+    """``sections.gems``: the gem closure for the target Ruby, in ``gem install`` order."""
+
+    install_order: tuple[str, ...] = ()  # payload paths
+    ruby: str = ""
+    rubygems: str = ""
+    requested: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any] | None) -> GemsSection:
+        raw = raw or {}
+        return cls(
+            install_order=_strings(raw.get("install_order")),
+            ruby=str(raw.get("ruby") or ""),
+            rubygems=str(raw.get("rubygems") or ""),
+            requested=_strings(raw.get("requested")),
+        )
+
+
+@dataclass(frozen=True)
+class RubySection:
+    """``sections.ruby``: how the Ruby source is built on the target."""
+
+    version: str = ""
+    prefix: str = ""
+    configure: tuple[str, ...] = ()
+    rubygems: str = ""
+    source: str = ""  # payload path of the source tarball
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any] | None) -> RubySection:
+        raw = raw or {}
+        return cls(
+            version=str(raw.get("version") or ""),
+            prefix=str(raw.get("prefix") or ""),
+            configure=_strings(raw.get("configure")),
+            rubygems=str(raw.get("rubygems") or ""),
+            source=str(raw.get("source") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class RuntimeSection:
+    """``sections.runtime``: the installer's own Python on the target (``distro`` or ``standalone``)."""
+
+    mode: str = "distro"
+    python_version: str = ""
+    python: str = ""  # standalone: payload path of the python-build-standalone tarball
+    wheels: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any] | None) -> RuntimeSection:
+        raw = raw or {}
+        return cls(
+            mode=str(raw.get("mode") or "distro"),
+            python_version=str(raw.get("python_version") or ""),
+            python=str(raw.get("python") or ""),
+            wheels=_strings(raw.get("wheels")),
+        )
+
+
 @dataclass(frozen=True)
 class Lock:
     spec_name: str
@@ -109,6 +203,29 @@ class Lock:
 
     def find(self, kind: str, name: str) -> Artifact | None:
         return next((a for a in self.artifacts if a.kind == kind and a.name == name), None)
+
+    def by_path(self, path: str) -> Artifact | None:
+        return next((a for a in self.artifacts if a.path == path), None)
+
+    def stemcell(self, variant: str) -> Artifact | None:
+        """The stemcell of that variant (``light`` or ``regular``; an entry without one is regular)."""
+        return next((a for a in self.by_kind("stemcell") if a.meta.get("variant", "regular") == variant), None)
+
+    @property
+    def debs(self) -> DebsSection:
+        return DebsSection.from_json(self.sections.get("debs"))
+
+    @property
+    def gems(self) -> GemsSection:
+        return GemsSection.from_json(self.sections.get("gems"))
+
+    @property
+    def ruby(self) -> RubySection:
+        return RubySection.from_json(self.sections.get("ruby"))
+
+    @property
+    def runtime(self) -> RuntimeSection:
+        return RuntimeSection.from_json(self.sections.get("runtime"))
 
     @property
     def total_size(self) -> int:
