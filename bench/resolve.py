@@ -13,6 +13,8 @@ compares with apt given an empty status file).  Medians of ``--runs`` runs; goal
 cold <= 3x apt.
 
     python3 bench/resolve.py [--runs 5] [--base /var/lib/dpkg/status|none]
+
+Imports the spec reader here and, in each child process, ``bundler.apt.client`` and ``bundler.debs.resolve``.
 """
 
 from __future__ import annotations

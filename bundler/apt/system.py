@@ -2,12 +2,15 @@
 
 Files: ``/etc/apt/sources.list``, ``/etc/apt/sources.list.d/*.list`` (one-line ``deb [opts] URL SUITE
 COMP…``) and ``/etc/apt/sources.list.d/*.sources`` (deb822 stanzas with ``Types``, ``URIs``, ``Suites``,
-``Components``, ``Signed-By``, ``Enabled``, ``Trusted``).  Any other suffix (``*.disabled-by-farm``,
-``*.save``) is ignored, as apt ignores it.  Only ``deb`` entries are kept (not ``deb-src``).
+``Components``, ``Signed-By``, ``Enabled``, ``Trusted``, read by the one deb822 reader in
+``bundler.core.deb.deb822``).  Any other suffix (``*.disabled-by-farm``, ``*.save``) is ignored, as
+apt ignores it.  Only ``deb`` entries are kept (not ``deb-src``).
 
 Keyrings: ``signed-by`` names the keyring file; without it apt trusts ``/etc/apt/trusted.gpg`` and
 ``/etc/apt/trusted.gpg.d/*.{gpg,asc}``, which we pass on joined with ``os.pathsep``.  An inline
 ``Signed-By`` key block or a fingerprint list is not supported (the error says so).
+
+Imports ``bundler.core`` and the spec (``AptSource`` and its one-line options parser).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import logging
 import os
 from pathlib import Path
 
+from bundler.core.deb.deb822 import parse_stanzas
 from bundler.core.errors import InputError
 from bundler.spec import AptSource, split_source_options
 
@@ -66,25 +70,8 @@ def parse_list_file(text: str, where: str, etc: Path = APT_ETC) -> list[AptSourc
 def parse_sources_file(text: str, where: str, etc: Path = APT_ETC) -> list[AptSource]:
     """deb822 ``*.sources``: one AptSource per stanza (and per URI)."""
     out = []
-    stanzas: list[list[str]] = [[]]
-    for line in text.splitlines():
-        if line.startswith("#"):
-            continue
-        if not line.strip():
-            if stanzas[-1]:
-                stanzas.append([])
-            continue
-        stanzas[-1].append(line)
-    for i, lines in enumerate(s for s in stanzas if s):
-        fields: dict[str, str] = {}
-        key = None
-        for line in lines:
-            if line[0] in " \t" and key:
-                fields[key] += "\n" + line.strip()
-            else:
-                key, _, value = line.partition(":")
-                key = key.strip().lower()
-                fields[key] = value.strip()
+    for i, stanza in enumerate(parse_stanzas(text)):
+        fields = {key.strip().lower(): value for key, value in stanza.items()}  # apt's field names ignore case
         if fields.get("enabled", "yes").lower() == "no":
             continue
         if "deb" not in fields.get("types", "").split():

@@ -1,8 +1,9 @@
 """``bosh-bundle debs resolve``: the deb closure apt would install, for scripting and checking.
 
 Prints ``name=version`` lines in dpkg install order (or, with ``--json``, every artifact as the lock
-would record it plus the install order, upgrades and removals).  Sources default to this machine's
-apt configuration; ``--source 'deb [signed-by=KEYRING] URL SUITE COMPONENT…'`` replaces them.
+would record it plus the install order, the dpkg stages, upgrades and removals).  Sources default
+to this machine's apt configuration; ``--source 'deb [signed-by=KEYRING] URL SUITE COMPONENT…'``
+replaces them.  Imports ``bundler.apt``, ``bundler.debs``, ``bundler.core``, ``bundler.net`` and the spec.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from bundler.apt.client import AptClient
 from bundler.core.cliapp import add_mirror_option, print_json
 from bundler.core.errors import InputError
-from bundler.debs.resolve import DebRequest, artifact_for, install_stages, resolve_request
+from bundler.debs.resolve import DebRequest, artifact_for, resolve_request
 from bundler.net.cache import default_cache_dir
 from bundler.net.http import Http
 from bundler.spec import ARCHES, parse_one_line_source
@@ -70,7 +71,7 @@ def run_resolve(args: argparse.Namespace) -> int:
             {
                 "artifacts": [artifacts[c.name].to_json() for c in res.install],
                 "install_order": [artifacts[c.name].path for c in res.order],
-                "stages": [[artifacts[c.name].path for c in stage] for stage in install_stages(res.order)],
+                "stages": [[artifacts[c.name].path for c in stage] for stage in res.stages],
                 "upgrades": res.upgrades,
                 "removes": res.removes,
                 "base": args.base,

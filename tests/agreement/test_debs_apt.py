@@ -146,7 +146,8 @@ def test_minimal_base_is_what_debootstrap_minbase_installs(same_index, minbase_t
         assert member is not None
         status = tmp_path / "status"
         status.write_bytes(member.read())
-    from bundler.debs.resolve import load_universe, minimal_base, read_status
+    from bundler.debs.resolve import minimal_base
+    from bundler.debs.universe import load_universe, read_status
 
     universe = load_universe(AptClient(Http(), tmp_path / "cache"), same_index, "amd64")
     ours = {f"{n}={c.version}" for n, c in minimal_base(universe).items()}

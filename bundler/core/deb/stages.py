@@ -1,108 +1,106 @@
-"""Splitting an install order of .deb files into ``dpkg -i`` calls that respect Pre-Depends.
+"""Splitting an install order of packages into ``dpkg -i`` calls that respect Pre-Depends: the one algorithm.
 
 One ``dpkg -i`` call unpacks every file and configures them at the end, so a package whose
 ``Pre-Depends`` names another package of the same call fails ("pre-dependency problem: … is
 unpacked, but has never been configured"), as python3-minimal does with python3.11-minimal.  apt
-calls dpkg several times for this reason; so do we: ``stages`` cuts the order (dependencies first,
-as the deb resolver writes it) before each package that pre-depends on a package (or a ``Provides``)
-of the current stage.  The control fields are read from the files themselves (an ``ar`` archive
-whose ``control.tar.{gz,xz}`` holds ``./control``; ``dpkg-deb -f`` for other compressions), so the
-installer and the bootstrap need nothing but the bundle.
+calls dpkg several times for this reason; so do we.  ``install_stages`` gives every package the
+earliest stage after each of its pre-dependencies and no earlier than any of its dependencies (a
+Depends cycle stays in one call, which dpkg handles; a Pre-Depends cycle, which dpkg cannot install
+either, stops the search), and keeps the install order inside each stage.
+
+It works on any records with ``name``, ``depends``, ``pre_depends`` (groups of ``Relation``) and
+``provides`` (name -> version): the deb resolver passes its candidates at lock time and its
+version-aware ``satisfies``; ``stages(debs)`` reads the records from the ``.deb`` files themselves
+(``bundler.core.deb.control``), so the installer and the bootstrap need nothing but the bundle, and
+matches relations by name and ``Provides``.  Imports only the standard library and ``bundler.core``.
 """
 
 from __future__ import annotations
 
-import gzip
-import io
-import lzma
-import re
-import subprocess
-import tarfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
-from bundler.core.errors import BundleError
-
-_NAME = re.compile(r"^\s*([a-z0-9][a-z0-9+.-]*)")
-
-
-def control_fields(deb: Path) -> dict[str, str]:
-    """The control stanza of ``deb`` as a dict (continuation lines joined)."""
-    text = _control_text(deb)
-    fields: dict[str, str] = {}
-    key = None
-    for line in text.splitlines():
-        if line[:1] in (" ", "\t") and key:
-            fields[key] += "\n" + line.strip()
-        elif ":" in line:
-            key, _, value = line.partition(":")
-            fields[key.strip()] = value.strip()
-    return fields
+from bundler.core.deb.control import control_fields
+from bundler.core.deb.deb822 import Relation, parse_provides, parse_relations
 
 
-def _control_text(deb: Path) -> str:
-    with open(deb, "rb") as fh:
-        if fh.read(8) != b"!<arch>\n":
-            raise BundleError(f"{deb.name}: not a .deb (no ar header)")
-        while True:
-            header = fh.read(60)
-            if len(header) < 60:
-                break
-            name = header[:16].decode("ascii", "replace").strip().rstrip("/")
-            size = int(header[48:58].decode("ascii").strip())
-            data = fh.read(size)
-            if size % 2:
-                fh.read(1)
-            if not name.startswith("control.tar"):
-                continue
-            if name.endswith(".gz"):
-                raw = gzip.decompress(data)
-            elif name.endswith(".xz"):
-                raw = lzma.decompress(data)
-            elif name == "control.tar":
-                raw = data
-            else:
-                return _dpkg_deb_control(deb)
-            with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
-                for member in tar.getmembers():
-                    if member.name in ("./control", "control"):
-                        extracted = tar.extractfile(member)
-                        if extracted is not None:
-                            return extracted.read().decode("utf-8", "replace")
-    raise BundleError(f"{deb.name}: no control file found")
+class Staged(Protocol):
+    """What staging needs of a package (the deb resolver's ``Cand`` is one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def depends(self) -> list[list[Relation]]: ...
+    @property
+    def pre_depends(self) -> list[list[Relation]]: ...
+    @property
+    def provides(self) -> dict[str, str | None]: ...
 
 
-def _dpkg_deb_control(deb: Path) -> str:
-    proc = subprocess.run(["dpkg-deb", "-f", str(deb)], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise BundleError(f"{deb.name}: dpkg-deb cannot read its control file: {proc.stderr.strip()}")
-    return proc.stdout
+P = TypeVar("P", bound=Staged)
 
 
-def relation_names(value: str) -> set[str]:
-    """Package names in a relation field: ``a (>= 1) | b:any, c`` -> {a, b, c}."""
-    names = set()
-    for group in value.split(","):
-        for alt in group.split("|"):
-            m = _NAME.match(alt)
-            if m:
-                names.add(m.group(1))
-    return names
+@dataclass(frozen=True)
+class DebRelations:
+    """The relations of one ``.deb`` file, from its control stanza."""
+
+    path: Path
+    name: str
+    depends: list[list[Relation]]
+    pre_depends: list[list[Relation]]
+    provides: dict[str, str | None]
+
+    @classmethod
+    def read(cls, deb: Path) -> DebRelations:
+        f = control_fields(deb)
+        return cls(
+            deb,
+            f.get("Package", ""),
+            parse_relations(f.get("Depends")),
+            parse_relations(f.get("Pre-Depends")),
+            parse_provides(f.get("Provides")),
+        )
+
+
+def by_name(package: Staged, rel: Relation) -> bool:
+    """Does ``package`` satisfy ``rel`` by its name or its Provides (versions not compared)?"""
+    return package.name == rel.name or rel.name in package.provides
+
+
+def install_stages(order: Sequence[P], satisfies: Callable[[P, Relation], bool] = by_name) -> list[list[P]]:
+    """``order`` (dependencies first) cut into consecutive ``dpkg -i`` calls; see the module docstring."""
+    providers: dict[str, list[int]] = {}
+    for i, p in enumerate(order):
+        for name in (p.name, *p.provides):
+            providers.setdefault(name, []).append(i)
+
+    def targets(groups: list[list[Relation]], owner: str) -> set[int]:
+        return {
+            j
+            for group in groups
+            for rel in group
+            for j in providers.get(rel.name, ())
+            if order[j].name != owner and satisfies(order[j], rel)
+        }
+
+    deps = [targets(p.depends, p.name) for p in order]
+    pre = [targets(p.pre_depends, p.name) for p in order]
+    stage = [0] * len(order)
+    for _ in range(len(order) + 1):  # a fixpoint; a Pre-Depends cycle stops at the bound
+        changed = False
+        for i in range(len(order)):
+            want = max([stage[d] for d in deps[i]] + [stage[q] + 1 for q in pre[i]] + [stage[i]])
+            if want != stage[i] and want <= len(order):
+                stage[i] = want
+                changed = True
+        if not changed:
+            break
+    groups = [[p for i, p in enumerate(order) if stage[i] == s] for s in range(max(stage, default=-1) + 1)]
+    return [g for g in groups if g]
 
 
 def stages(debs: Sequence[Path]) -> list[list[Path]]:
-    """``debs`` (in install order) cut into consecutive ``dpkg -i`` calls; see the module docstring."""
-    out: list[list[Path]] = []
-    batch: list[Path] = []
-    provided: set[str] = set()
-    for deb in debs:
-        fields = control_fields(deb)
-        if relation_names(fields.get("Pre-Depends", "")) & provided:
-            out.append(batch)
-            batch, provided = [], set()
-        batch.append(deb)
-        provided.add(fields.get("Package", ""))
-        provided |= relation_names(fields.get("Provides", ""))
-    if batch:
-        out.append(batch)
-    return out
+    """``debs`` (files, in install order) cut into ``dpkg -i`` calls, read from their control files."""
+    return [[d.path for d in group] for group in install_stages([DebRelations.read(Path(d)) for d in debs])]

@@ -6,7 +6,8 @@ import lzma
 
 import pytest
 
-from bundler.apt.client import TRUST_SIGNED, TRUST_SPEC, AptClient, build_index, parse_relations, parse_stanza
+from bundler.apt.client import AptClient
+from bundler.apt.release import TRUST_SIGNED, TRUST_SPEC
 from bundler.core.errors import IntegrityError
 from bundler.net.http import Http
 from bundler.spec import AptSource
@@ -97,20 +98,6 @@ def test_resigned_release_with_new_content_is_accepted(tmp_path):
         rel = client.release(AptSource(srv.base_url, ("stable",), ("main",), str(repo.keyring)), "stable")
         assert list(client.packages(rel, "main", "amd64").names()) == ["hello"]
         assert srv.requests["/dists/stable/main/binary-amd64/Packages"] == 1
-
-
-def test_relations_and_stanzas_parse_like_apt():
-    rels = parse_relations("libc6 (>= 2.34), mawk | awk, python3:any (<< 3.12), foo (< 1)")
-    assert [[str(r) for r in g] for g in rels] == [
-        ["libc6 (>= 2.34)"],
-        ["mawk", "awk"],
-        ["python3:any (<< 3.12)"],
-        ["foo (<= 1)"],
-    ]
-    st = parse_stanza("Package: ruby3.1\nChecksums-Sha256:\n aa 1 a.dsc\n bb 2 b.tar.xz\nVersion: 3.1.2-7")
-    assert st["Checksums-Sha256"].splitlines()[1:] == ["aa 1 a.dsc", "bb 2 b.tar.xz"] and st["Version"] == "3.1.2-7"
-    idx = build_index("Package: a\nVersion: 1\n\nPackage: a\nVersion: 2\nProvides: v (= 2)\n\n", "u", "0" * 64)
-    assert [s["Version"] for s in idx.get("a")] == ["1", "2"] and idx.providers("v") == ["a"]
 
 
 def test_a_good_signature_is_remembered_only_for_the_same_bytes(repo, tmp_path):

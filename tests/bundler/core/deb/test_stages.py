@@ -2,13 +2,11 @@
 
 import subprocess
 
-from bundler.core.deb.stages import control_fields, relation_names, stages
+from bundler.core.deb.control import control_fields
+from bundler.core.deb.deb822 import parse_relations
+from bundler.core.deb.stages import install_stages, stages
 from tests.support.installfixtures import make_deb
 from tests.support.miniroot import make_miniroot
-
-
-def test_relation_names_drop_versions_alternatives_and_arch_qualifiers():
-    assert relation_names("a (>= 1.0), b:any | c, d [amd64]") == {"a", "b", "c", "d"}
 
 
 def test_a_pre_dependency_in_the_same_call_starts_a_new_call(tmp_path):
@@ -33,3 +31,33 @@ def test_the_stages_install_where_a_single_call_fails(tmp_path):
         subprocess.run(
             ["chroot", two, "dpkg", "-i", *[f"/tmp/{d.name}" for d in group]], check=True, capture_output=True
         )
+
+
+class P:
+    """A record as the resolver hands it over: name, relations, provides."""
+
+    def __init__(self, name, depends="", pre_depends="", provides=None):
+        self.name = name
+        self.pre_depends = parse_relations(pre_depends)
+        self.depends = parse_relations(depends) + self.pre_depends
+        self.provides = provides or {}
+
+    def __repr__(self):
+        return self.name
+
+
+def test_records_get_the_earliest_stage_after_their_pre_dependencies():
+    libc = P("libc6")
+    minimal = P("python3-minimal", pre_depends="libc6 (>= 2.36)")
+    python = P("python3", depends="libc6", pre_depends="python3-minimal (= 3.11.2-1)")
+    yaml = P("python3-yaml", depends="python3")
+    zlib = P("zlib1g", depends="libc6")
+    got = install_stages([libc, minimal, python, yaml, zlib])
+    assert got == [[libc, zlib], [minimal], [python, yaml]]
+
+
+def test_a_depends_cycle_stays_in_one_call_and_provides_count():
+    a, b = P("cyc-a", depends="cyc-b"), P("cyc-b", depends="cyc-a")
+    mawk, app = P("mawk", provides={"awk": None}), P("app", pre_depends="awk")
+    assert install_stages([a, b, mawk, app]) == [[a, b, mawk], [app]]
+    assert install_stages([]) == []
