@@ -4,7 +4,7 @@ Writes a heavy stemcell of ``--size-gb`` GiB (default 2) whose ``image`` is inco
 temporary directory (deleted afterwards unless ``--keep``), warms the page cache with one read,
 then times, best of ``--runs``:
 
-  reference   sha256 of the file with hashlib (what any integrity check costs at least)
+  reference   sha256 of the file (bundler.core.digest: what any integrity check costs at least)
   sha256sum   coreutils, for scale
   contents    check_artifact: gunzip + tar walk + sha1 of image vs stemcell.MF + identity
   verify      verify_artifact: the sha256 and size against the lock *and* the contents, one read
@@ -18,7 +18,6 @@ shared cores the CPU ratio is the steadier figure).  The goal: verify <= 1.2x th
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import shutil
 import subprocess
@@ -30,23 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bundler.boshio.resolve import check_artifact, verify_artifact  # noqa: E402
-from bundler.core.bosh import tarball as boshtarball  # noqa: E402
-from bundler.core.bosh.tarball import _inflate_lib  # noqa: E402
+from bundler.core.bosh import stream as boshstream  # noqa: E402
+from bundler.core.bosh.check import check_artifact, verify_artifact  # noqa: E402
+from bundler.core.digest import sha256_file  # noqa: E402
 from bundler.core.lock import Artifact  # noqa: E402
 from tests.support.boshfixtures import write_big_stemcell  # noqa: E402
 
-INFLATE = _inflate_lib.__name__
-
-CHUNK = 4 * 1024 * 1024
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb", buffering=0) as f:
-        while chunk := f.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
+INFLATE = boshstream._inflate_lib.__name__
 
 
 def best(runs: int, fn) -> tuple[float, float, object]:
@@ -81,7 +70,7 @@ def main() -> int:
     if args.zlib:
         import zlib
 
-        boshtarball._inflate_lib = zlib
+        boshstream._inflate_lib = zlib
         inflate = "zlib"
     block = 64 * 1024 * 1024
     size = max(1, round(args.size_gb * 1024**3 / block)) * block
@@ -101,7 +90,7 @@ def main() -> int:
             f"stemcells/{built.path.name}", {"variant": "regular", "operating_system": "ubuntu-trusty"},
         )  # fmt: skip
         ref, ref_cpu, _ = best(args.runs, lambda: sha256_file(built.path))
-        rows = [("reference: hashlib sha256 once", ref, ref_cpu, None)]
+        rows = [("reference: sha256 of the file once", ref, ref_cpu, None)]
         if shutil.which("sha256sum"):
             rows.append(("coreutils sha256sum", *sha256sum(built.path), None))
         t_check, c_check, problems = best(args.runs, lambda: check_artifact(built.path, artifact))

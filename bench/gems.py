@@ -31,12 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from resolvelib import BaseReporter  # noqa: E402
 
 from bundler.core.gem.version import Version  # noqa: E402
-from bundler.gems.resolve import CompactIndex, Target, resolve_gems  # noqa: E402
+from bundler.gems.compactindex import CompactIndex  # noqa: E402
+from bundler.gems.provider import RubyTarget, resolve_gems  # noqa: E402
 from bundler.net.http import Http  # noqa: E402
 from tests.support.gemrepo import FakeGem, cached_repo, serve_gem_replica  # noqa: E402
 
 N = 40
-TARGET = Target(Version("3.1.2"), Version("3.3.15"), ("ruby", "x86_64-linux"))
+TARGET = RubyTarget(Version("3.1.2"), Version("3.3.15"), ("ruby", "x86_64-linux"))
 
 
 def graph(n: int = N) -> list[FakeGem]:

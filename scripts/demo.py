@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bundler.cli import main as bosh_bundle  # noqa: E402
-from tests.support.boshfixtures import reference_set, serve_boshio, write_demo_spec  # noqa: E402
+from tests.support.boshioreplica import reference_set, serve_boshio, write_demo_spec  # noqa: E402
 from tests.support.gemrepo import build_bosh_cli_replica, serve_gem_replica  # noqa: E402
 
 

@@ -1,43 +1,28 @@
-"""BOSH releases and stemcells: resolving them through bosh.io, and checking a tarball is what the lock says.
+"""BOSH releases and stemcells resolved through bosh.io into lock entries.
 
-Resolution (``resolve_releases``/``resolve_stemcells``, registered in ``bundler.resolve``): a spec
-entry either pins ``url`` + ``sha1``/``sha256`` (trust ``pinned``) or names ``version`` (or
+A spec entry either pins ``url`` + ``sha1``/``sha256`` (trust ``pinned``) or names ``version`` (or
 ``latest``) looked up in the bosh.io JSON API at ``spec.bosh_io_url`` (trust ``bosh-io``; a sha1 the
 spec pins as well must agree, and the trust is then ``pinned``).  bosh.io publishes only a sha1 for
 most releases, so the tarball is downloaded once while locking (see ``lockfetch``), its sha1 checked
-as it streams, its sha256 computed in the same pass and its contents checked too: a wrong file is
-refused before it can enter a lock.  A light stemcell's AMI map is read from its ``stemcell.MF``
-into the lock (``meta["ami"]``) so the installer can refuse a region it has no AMI for.
+as it streams, its sha256 computed in the same pass and its contents checked too
+(``bundler.core.bosh.check``, the same check build and verify run): a wrong file is refused before
+it can enter a lock.  A light stemcell's AMI map is read from its ``stemcell.MF`` into the lock
+(``meta["ami"]``) so the installer can refuse a region it has no AMI for.  ``resolve_releases`` and
+``resolve_stemcells`` are the entry points ``bundler.resolve`` calls.
 
-Contents (``check_artifact``, registered in ``bundler.core.contents``; ``verify_artifact`` does the
-sha256 too in the same read; ``inspect_tarball`` for ``bosh-bundle bosh check``): the readers and
-validators of ``boshtarball`` plus the artifact's identity (name, version, variant, AMIs) against
-the lock.  Every problem is reported, prefixed with the artifact and its file.
+Imports ``bundler.core``, ``bundler.net.lockfetch`` and ``bundler.spec``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from bundler.core.bosh.tarball import (
-    ReleaseManifest,
-    StemcellManifest,
-    TarballScan,
-    file_chunks,
-    is_light,
-    parse_release,
-    parse_stemcell,
-    region_problem,
-    scan_tarball,
-    validate_release,
-    validate_stemcell,
-)
+from bundler.core.bosh.check import inspect_chunks
 from bundler.core.errors import BundleError, IntegrityError, ResolutionError
 from bundler.core.lock import Artifact, LockPart
 from bundler.net import lockfetch
@@ -48,160 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "Inspection",
-    "check_artifact",
-    "inspect_tarball",
-    "region_problem",
-    "resolve_releases",
-    "resolve_stemcells",
-    "stemcell_filename",
-    "verify_artifact",
-]
-
-
-# --- inspecting one tarball --------------------------------------------------------------------
-
-
-@dataclass
-class Inspection:
-    """One read of a release or stemcell tarball: what it is, what it says, and what is wrong with it."""
-
-    kind: str | None  # "release" | "stemcell" | None (neither manifest found)
-    scan: TarballScan
-    release: ReleaseManifest | None = None
-    stemcell: StemcellManifest | None = None
-    problems: list[str] = field(default_factory=list)  # without the artifact label
-
-    @property
-    def name(self) -> str:
-        m = self.release or self.stemcell
-        return m.name if m else ""
-
-    @property
-    def version(self) -> str:
-        m = self.release or self.stemcell
-        return m.version if m else ""
-
-    @property
-    def variant(self) -> str | None:
-        if self.stemcell is None:
-            return None
-        return "light" if is_light(self.scan, self.stemcell) else "regular"
-
-    def facts(self) -> dict[str, Any]:
-        """What a lock and ``--json`` record about it."""
-        out: dict[str, Any] = {"kind": self.kind, "name": self.name, "version": self.version}
-        if self.stemcell is not None:
-            out["variant"] = self.variant
-            out["operating_system"] = self.stemcell.operating_system
-            if self.variant == "light":
-                out["ami"] = dict(sorted(self.stemcell.ami.items()))
-        return out
-
-
-def inspect_chunks(
-    chunks: Iterable[bytes],
-    *,
-    kind: str | None = None,
-    variant: str | None = None,
-    digests: Iterable[str] = (),
-    sink: BinaryIO | None = None,
-) -> Inspection:
-    """Read a tarball once, tell release from stemcell (or use ``kind``), parse and validate it."""
-    scan = scan_tarball(chunks, digests=digests, sink=sink)
-    if kind is None:
-        kind = "release" if "release.MF" in scan.small else "stemcell" if "stemcell.MF" in scan.small else None
-    found = Inspection(kind, scan)
-    if kind == "release":
-        found.release, found.problems = parse_release(scan)
-        found.problems = _dedupe(validate_release(scan, found.release) + found.problems)
-    elif kind == "stemcell":
-        found.stemcell, found.problems = parse_stemcell(scan)
-        found.problems = _dedupe(validate_stemcell(scan, found.stemcell, variant) + found.problems)
-    else:
-        found.problems = validate_release(scan, None) or [
-            "has neither release.MF nor stemcell.MF: not a BOSH release or stemcell tarball"
-        ]
-    return found
-
-
-def _dedupe(problems: list[str]) -> list[str]:
-    return list(dict.fromkeys(problems))
-
-
-def inspect_tarball(
-    path: Path, *, kind: str | None = None, variant: str | None = None, digests: Iterable[str] = ()
-) -> Inspection:
-    return inspect_chunks(file_chunks(Path(path)), kind=kind, variant=variant, digests=digests)
-
-
-def label(kind: str | None, name: str, version: str, where: str) -> str:
-    what = f"{kind} {name} {version}".strip() if name else (kind or "tarball")
-    return f"{what} ({where})"
-
-
-def identity_problems(found: Inspection, artifact: Artifact) -> list[str]:
-    """The tarball's own description against what the lock says it is."""
-    problems = []
-    mf = "release.MF" if artifact.kind == "release" else "stemcell.MF"
-    if found.kind is not None and found.kind != artifact.kind:
-        problems.append(f"is a {found.kind} tarball, the lock expects a {artifact.kind}")
-        return problems
-    if found.release is None and found.stemcell is None:
-        return problems
-    if found.name != artifact.name:
-        problems.append(f"{mf} names the {artifact.kind} {found.name!r}, the lock expects {artifact.name!r}")
-    if found.version != artifact.version:
-        problems.append(f"{mf} gives version {found.version!r}, the lock expects {artifact.version!r}")
-    if found.stemcell is not None:
-        meta = artifact.meta
-        os_ = meta.get("operating_system")
-        if os_ and found.stemcell.operating_system != os_:
-            problems.append(
-                f"stemcell.MF gives operating_system {found.stemcell.operating_system!r}, the lock expects {os_!r}"
-            )
-        if meta.get("variant") == "light":
-            want = {str(k): str(v) for k, v in (meta.get("ami") or {}).items()}
-            have = found.stemcell.ami
-            for region in sorted(set(want) | set(have)):
-                if want.get(region) != have.get(region):
-                    problems.append(
-                        f"stemcell.MF cloud_properties.ami.{region} is {have.get(region) or 'absent'},"
-                        f" the lock says {want.get(region) or 'absent'}"
-                    )
-    return problems
-
-
-def _artifact_problems(found: Inspection, artifact: Artifact) -> list[str]:
-    where = label(artifact.kind, artifact.name, artifact.version, artifact.path)
-    return [f"{where}: {p}" for p in _dedupe(found.problems + identity_problems(found, artifact))]
-
-
-def check_artifact(path: Path, artifact: Artifact) -> list[str]:
-    """Every problem with the contents of ``path`` as the lock's ``artifact`` (empty when all is right)."""
-    found = inspect_tarball(path, kind=artifact.kind, variant=artifact.meta.get("variant"))
-    return _artifact_problems(found, artifact)
-
-
-@dataclass(frozen=True)
-class Verified:
-    sha256: str | None  # None when the tarball could not be read to its end
-    size: int
-    problems: tuple[str, ...]
-
-
-def verify_artifact(path: Path, artifact: Artifact) -> Verified:
-    """``check_artifact`` plus size and sha256 against the lock, all in one read of the file."""
-    found = inspect_tarball(path, kind=artifact.kind, variant=artifact.meta.get("variant"), digests=("sha256",))
-    problems = _artifact_problems(found, artifact)
-    sha256 = found.scan.digests.get("sha256")
-    where = label(artifact.kind, artifact.name, artifact.version, artifact.path)
-    if found.scan.error is None and found.scan.size != artifact.size:
-        problems.insert(0, f"{where}: size is {found.scan.size} bytes, the lock says {artifact.size}")
-    elif sha256 is not None and sha256 != artifact.sha256:
-        problems.insert(0, f"{where}: sha256 is {sha256}, the lock says {artifact.sha256}")
-    return Verified(sha256, found.scan.size, tuple(problems))
+__all__ = ["resolve_releases", "resolve_stemcells", "stemcell_filename"]
 
 
 def stemcell_filename(name: str, version: str, variant: str) -> str:

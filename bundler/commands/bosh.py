@@ -11,9 +11,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from bundler.boshio.resolve import inspect_tarball, label, region_problem
+from bundler.core.bosh.check import inspect_tarball, label
+from bundler.core.bosh.stemcell import region_problem
 from bundler.core.cliapp import print_json
 from bundler.core.errors import InputError
+from bundler.core.problems import Problem
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,7 +46,7 @@ def check_one(path: Path, region: str | None) -> dict:
         "sha1": found.scan.digests.get("sha1"),
         "sha256": found.scan.digests.get("sha256"),
         "size": found.scan.size,
-        "problems": [f"{where}: {p}" for p in problems],
+        "problems": [str(Problem(where, p)) for p in problems],
         "ok": not problems,
     }
     return report

@@ -10,7 +10,8 @@ from pathlib import Path
 from bundler.core.cliapp import add_mirror_option, print_json
 from bundler.core.errors import InputError
 from bundler.core.gem.version import Version
-from bundler.gems.resolve import CompactIndex, Target, resolve_gems
+from bundler.gems.compactindex import CompactIndex
+from bundler.gems.provider import RubyTarget, resolve_gems
 from bundler.net.cache import default_cache_dir, index_dir
 from bundler.net.http import Http
 
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     platforms = tuple(args.platform or ("ruby", "x86_64-linux"))
     cache = index_dir(args.cache or default_cache_dir(), "gems")
     index = CompactIndex(Http(mirrors=args.mirror), args.source, cache)
-    resolved = resolve_gems(index, args.requests, Target(ruby, rubygems, platforms))
+    resolved = resolve_gems(index, args.requests, RubyTarget(ruby, rubygems, platforms))
     if args.json:
         print_json(
             {

@@ -3,10 +3,13 @@
 A sha256 proves we have the bytes the lock names; it does not prove the lock named the right
 thing.  For some kinds the file describes itself (a release's ``release.MF``, a stemcell's
 ``stemcell.MF``, a gem's ``metadata.gz``), and we compare that description with the lock.  Each
-source module that can do so exposes ``check_artifact(path: Path, artifact: Artifact) -> list[str]``
-returning every problem found (empty when all is right); each problem names the artifact and the
-inner file.  ``bosh-bundle build`` runs these after download, ``verify`` on both sides runs them
-again.
+checker is ``check_artifact(path: Path, artifact: Artifact) -> list[Problem]`` (every problem found,
+empty when all is right; each places itself at the artifact and names the inner file):
+``bundler.core.bosh.check`` for releases and stemcells, ``bundler.core.gem.metadata`` for gems.
+``check_contents`` renders them as the lines ``bosh-bundle build`` and ``verify`` on both sides
+report.
+
+Imports only ``bundler.core`` (the offline side runs these checks too).
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bundler.boshio.resolve import check_artifact as check_bosh_tarball
+from bundler.core.bosh.check import check_artifact as check_bosh_tarball
+from bundler.core.gem.metadata import check_artifact as check_gem
 from bundler.core.lock import Artifact
-from bundler.gems.resolve import check_artifact as check_gem
+from bundler.core.problems import Problem
 
-CHECKERS: dict[str, Callable[[Path, Artifact], list[str]]] = {
+CHECKERS: dict[str, Callable[[Path, Artifact], list[Problem]]] = {
     "gem": check_gem,
     "release": check_bosh_tarball,
     "stemcell": check_bosh_tarball,
@@ -26,6 +30,6 @@ CHECKERS: dict[str, Callable[[Path, Artifact], list[str]]] = {
 
 
 def check_contents(path: Path, artifact: Artifact) -> list[str]:
-    """Every problem with the file's self-description against the lock; [] when none or no checker."""
+    """Every problem with the file's self-description against the lock, as text; [] when none or no checker."""
     checker = CHECKERS.get(artifact.kind)
-    return checker(path, artifact) if checker else []
+    return [str(p) for p in checker(path, artifact)] if checker else []

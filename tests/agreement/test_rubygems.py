@@ -16,7 +16,8 @@ import subprocess
 import pytest
 
 from bundler.core.gem.version import Version
-from bundler.gems.resolve import CompactIndex, Target, resolve_gems
+from bundler.gems.compactindex import CompactIndex
+from bundler.gems.provider import RubyTarget, resolve_gems
 from bundler.net.http import Http
 from tests.support.gemrepo import BOSH_CLI_REPLICA, RESOLUTION_GRAPH, cached_repo, serve_gem_replica
 
@@ -26,10 +27,10 @@ pytestmark = [
 ]
 
 
-def _system() -> Target:
+def _system() -> RubyTarget:
     out = subprocess.run(["ruby", "-e", "print RUBY_VERSION, ' ', Gem::VERSION"], capture_output=True, text=True)
     ruby, rubygems = out.stdout.split()
-    return Target(Version(ruby), Version(rubygems), ("ruby", "x86_64-linux"))
+    return RubyTarget(Version(ruby), Version(rubygems), ("ruby", "x86_64-linux"))
 
 
 def _with_classic_index(graph, base, dest):

@@ -1,41 +1,34 @@
-"""Real-format BOSH release and stemcell tarballs, and a bosh.io replica serving them on 127.0.0.1.
+"""Real-format BOSH release and stemcell tarballs, written into a test's directory.
 
 Releases are written the way ``bosh create release --with-tarball`` writes them: a gzipped tar whose
 names start with ``./``, holding ``release.MF`` (name, version, commit_hash, uncommitted_changes,
 jobs, packages, license) and ``jobs/NAME.tgz`` (``job.MF``, ``monit``, ``templates/…``) and
-``packages/NAME.tgz``, each with the sha1 the manifest gives.  Stemcells have no ``./`` prefix:
-``stemcell.MF`` (name, version, bosh_protocol, sha1, operating_system, cloud_properties), ``image``
-and the package lists; a light AWS stemcell has an empty ``image`` and ``cloud_properties.ami``.
-
-``serve_boshio`` answers ``/api/v1/releases/github.com/ORG/REPO`` and ``/api/v1/stemcells/NAME`` as
-bosh.io does (newest first) and serves the download URLs.  ``reference_set`` builds the artifacts of
-``examples/debian-bookworm.yml`` (bosh 233, bosh-aws-cpi 36, stemcells 3147 light and regular,
-bosh-init 0.0.81) plus one older version of each so that ``latest`` means something;
-``write_demo_spec`` writes a spec resolving them from the replica.  Our tarballs cannot have the
-sha1 values published for the real ones, so the demo spec pins the fixtures' own sha1s instead.
+``packages/NAME.tgz``, each with the sha1 the manifest gives.  Stemcells have no ``./`` prefix
+(unless asked: ``bosh repack-stemcell`` writes one): ``stemcell.MF`` (name, version, bosh_protocol,
+sha1, operating_system, cloud_properties), ``image`` and the package lists; a light AWS stemcell has
+an empty ``image`` and ``cloud_properties.ami``.  ``release_artifact``/``stemcell_artifact`` give
+the lock entry a written tarball would have.  ``write_big_stemcell`` writes multi-GB stemcells at
+disk speed for the benchmarks.  The bosh.io replica serving them is ``tests.support.boshioreplica``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import io
-import json
 import os
-import sys
 import tarfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from tests.support.httpserver import LoopbackServer
+from bundler.core.lock import Artifact
 
-LIGHT_BUCKET = "/bosh-aws-light-stemcells"
-CORE_BUCKET = "/bosh-core-stemcells/aws"
-BOSH_INIT_PATH = "/bosh-init-artifacts/bosh-init-0.0.81-linux-amd64"
+HVM = "bosh-aws-xen-hvm-ubuntu-trusty-go_agent"
+PV = "bosh-aws-xen-ubuntu-trusty-go_agent"
+AMIS = {"us-east-1": "ami-e62f158c", "us-west-2": "ami-54328238", "eu-west-1": "ami-a1b2c3d4"}
 
 
 def _tgz(files: Mapping[str, bytes], prefix: str = "", mode: int = 0o644) -> bytes:
@@ -88,14 +81,19 @@ class PackageSpec:
     size: int = 2048  # bytes of (incompressible) package contents
 
 
-def job_tgz(job: JobSpec, *, with_monit: bool = True, drop_templates: Sequence[str] = ()) -> bytes:
-    job_mf = {
-        "name": job.name,
-        "templates": dict(job.templates),
-        "packages": list(job.packages),
-        "properties": {f"{job.name}.port": {"description": "port", "default": 4222}},
-    }
-    files = {"job.MF": yaml.safe_dump(job_mf, sort_keys=False).encode()}
+def job_tgz(
+    job: JobSpec, *, with_monit: bool = True, drop_templates: Sequence[str] = (), job_mf: bytes | None = None
+) -> bytes:
+    """A job tarball; ``job_mf`` is the text of its ``job.MF`` when not the one ``job`` describes."""
+    if job_mf is None:
+        doc = {
+            "name": job.name,
+            "templates": dict(job.templates),
+            "packages": list(job.packages),
+            "properties": {f"{job.name}.port": {"description": "port", "default": 4222}},
+        }
+        job_mf = yaml.safe_dump(doc, sort_keys=False).encode()
+    files = {"job.MF": job_mf}
     if with_monit:
         files["monit"] = f"check process {job.name}\n  with pidfile /var/vcap/sys/run/{job.name}.pid\n".encode()
     for src in job.templates:
@@ -229,9 +227,11 @@ def write_stemcell(
     image: bytes | None = None,
     manifest_sha1: str | None = None,
     filename: str | None = None,
+    prefix: str = "",
 ) -> BuiltStemcell:
     """Write a stemcell tarball.  Heavy: ``image`` (default 32 KB of noise) and its sha1 in stemcell.MF
-    (unless ``manifest_sha1`` says otherwise).  Light: empty ``image`` and ``cloud_properties.ami``."""
+    (unless ``manifest_sha1`` says otherwise).  Light: empty ``image`` and ``cloud_properties.ami``.
+    ``prefix="./"`` names the entries ``./stemcell.MF``, ``./image``…, as ``bosh repack-stemcell`` does."""
     original = hashlib.sha256(f"{name}-{version}-image".encode()).digest() * 1024
     if image is None:
         image = b"" if light else original
@@ -264,7 +264,7 @@ def write_stemcell(
         "packages.txt": b"ii  libc6  2.19-0ubuntu6.7  amd64  GNU C Library\n",
         "dev_tools_file_list.txt": b"/usr/bin/gcc\n",
     }
-    data = _tgz(files)
+    data = _tgz(files, prefix=prefix)
     dest.mkdir(parents=True, exist_ok=True)
     path = dest / (filename or stemcell_filename(name, version, light))
     path.write_bytes(data)
@@ -273,179 +273,44 @@ def write_stemcell(
     )
 
 
-# --- the reference set --------------------------------------------------------------------------
-
-HVM = "bosh-aws-xen-hvm-ubuntu-trusty-go_agent"
-PV = "bosh-aws-xen-ubuntu-trusty-go_agent"
-AMIS = {"us-east-1": "ami-e62f158c", "us-west-2": "ami-54328238", "eu-west-1": "ami-a1b2c3d4"}
+# --- lock entries for them ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReferenceSet:
-    releases: tuple[BuiltRelease, ...]
-    stemcells: tuple[BuiltStemcell, ...]
-    binaries: Mapping[str, Path]  # URL path on the replica -> file
-
-    def release(self, name: str, version: str) -> BuiltRelease:
-        return next(r for r in self.releases if r.name == name and r.version == version)
-
-    def stemcell(self, name: str, version: str, variant: str) -> BuiltStemcell:
-        return next(s for s in self.stemcells if (s.name, s.version, s.variant) == (name, version, variant))
-
-
-def reference_set(
-    dest: Path,
-    *,
-    bosh_versions: Sequence[str] = ("232", "233"),
-    cpi_versions: Sequence[str] = ("35", "36"),
-    stemcell_versions: Sequence[str] = ("3146", "3147"),
-    amis: Mapping[str, str] = AMIS,
-) -> ReferenceSet:
-    """The artifacts of examples/debian-bookworm.yml (the last version of each list is the newest)."""
-    releases = [
-        write_release(dest / "releases", "bosh", v, repo="github.com/cloudfoundry/bosh") for v in bosh_versions
-    ] + [
-        write_release(
-            dest / "releases",
-            "bosh-aws-cpi",
-            v,
-            repo="github.com/cloudfoundry-incubator/bosh-aws-cpi-release",
-            jobs=CPI_JOBS,
-            packages=CPI_PACKAGES,
-        )
-        for v in cpi_versions
-    ]
-    stemcells = []
-    for v in stemcell_versions:
-        stemcells.append(write_stemcell(dest / "stemcells", HVM, v, light=True, ami=amis))
-        stemcells.append(write_stemcell(dest / "stemcells", HVM, v))
-        stemcells.append(write_stemcell(dest / "stemcells", PV, v))
-    binary = dest / "bin" / "bosh-init-0.0.81-linux-amd64"
-    binary.parent.mkdir(parents=True, exist_ok=True)
-    binary.write_bytes(b"#!/bin/sh\necho 'version 0.0.81-775439c-2015-12-09T00:36:03Z'\n")
-    return ReferenceSet(tuple(releases), tuple(stemcells), {BOSH_INIT_PATH: binary})
+def release_artifact(built: BuiltRelease, name: str | None = None, version: str | None = None) -> Artifact:
+    """The lock entry of ``built`` (or of the release ``name``/``version`` the lock expects instead)."""
+    name, version = name or built.name, version or built.version
+    return Artifact(
+        "release",
+        name,
+        version,
+        "http://h.invalid/r.tgz",
+        built.path.stat().st_size,
+        built.sha256,
+        "bosh-io",
+        f"releases/{name}-{version}.tgz",
+        {"sha1": built.sha1},
+    )
 
 
-# --- the bosh.io replica ------------------------------------------------------------------------
-
-
-def _version_key(version: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else p for p in version.split("."))
-
-
-@dataclass
-class BoshioReplica:
-    server: LoopbackServer
-    base_url: str
-    public_urls: bool
-
-    @property
-    def mirrors(self) -> dict[str, str]:
-        """Upstream prefixes -> this replica, for a spec's ``mirrors`` (or ``--mirror``)."""
-        return {"https://bosh.io": self.base_url, "https://s3.amazonaws.com": self.base_url}
-
-    def upstream(self, path: str) -> str:
-        """The URL of ``path`` as the API publishes it (bosh.io/S3 when public_urls, else the replica)."""
-        if not self.public_urls:
-            return self.base_url + path
-        host = "https://bosh.io" if path.startswith(("/d/", "/api/")) else "https://s3.amazonaws.com"
-        return host + path
-
-
-@contextlib.contextmanager
-def serve_boshio(
-    reference: ReferenceSet,
-    *,
-    public_urls: bool = False,
-    release_sha256: bool = False,
-    stemcell_sha256: bool = True,
-) -> Iterator[BoshioReplica]:
-    """Serve ``reference`` as bosh.io does.  ``release_sha256``: release entries carry sha256 (newer
-    bosh.io entries do; the 2016 ones only sha1).  ``public_urls``: the API answers with bosh.io and
-    S3 URLs (use ``replica.mirrors``), else with the replica's own."""
-    with LoopbackServer() as server:
-        replica = BoshioReplica(server, server.base_url, public_urls)
-        by_repo: dict[str, list[BuiltRelease]] = {}
-        for r in reference.releases:
-            by_repo.setdefault(r.repo, []).append(r)
-        for repo, rels in by_repo.items():
-            entries = []
-            for r in sorted(rels, key=lambda r: _version_key(r.version), reverse=True):
-                path = f"/d/{repo}?v={r.version}"
-                server.routes[path] = r.path.read_bytes()
-                entry = {"name": repo, "version": r.version, "url": replica.upstream(path), "sha1": r.sha1}
-                if release_sha256:
-                    entry["sha256"] = r.sha256
-                entries.append(entry)
-            server.routes[f"/api/v1/releases/{repo}"] = json.dumps(entries).encode()
-        by_name: dict[str, dict[str, dict[str, object]]] = {}
-        for s in reference.stemcells:
-            path = f"{LIGHT_BUCKET if s.variant == 'light' else CORE_BUCKET}/{s.filename}"
-            data = s.path.read_bytes()
-            server.routes[path] = data
-            source: dict[str, object] = {
-                "url": replica.upstream(path),
-                "size": len(data),
-                "md5": hashlib.md5(data).hexdigest(),
-                "sha1": s.sha1,
-            }
-            if stemcell_sha256:
-                source["sha256"] = s.sha256
-            by_name.setdefault(s.name, {}).setdefault(s.version, {"name": s.name, "version": s.version})[s.variant] = (
-                source
-            )
-        for name, versions in by_name.items():
-            entries = [versions[v] for v in sorted(versions, key=_version_key, reverse=True)]
-            server.routes[f"/api/v1/stemcells/{name}"] = json.dumps(entries).encode()
-        for path, file in reference.binaries.items():
-            server.routes[path] = file.read_bytes()
-        yield replica
-
-
-def write_demo_spec(
-    dest: Path,
-    replica: BoshioReplica,
-    reference: ReferenceSet,
-    *,
-    base: Path | None = None,
-    keep_sections: Sequence[str] = (),
-    pin_sha1: bool = True,
-    bosh_version: str = "233",
-    cpi_version: str = "36",
-    stemcell_version: str = "3147",
-) -> Path:
-    """Write a spec like examples/debian-bookworm.yml whose releases, stemcells and bosh-init come from
-    ``replica``.  ``base`` (default: that example) gives name and target, plus ``keep_sections`` (e.g.
-    "debs", "ruby", "gems", "runtime", "apt") copied unchanged.  With ``pin_sha1`` the releases pin
-    the fixtures' sha1s, as the example pins the real ones."""
-    base = base or Path(__file__).resolve().parents[2] / "examples" / "debian-bookworm.yml"
-    doc = yaml.safe_load(base.read_text(encoding="utf-8"))
-    out: dict[str, object] = {"name": doc["name"], "target": doc["target"]}
-    for key in keep_sections:
-        if key in doc:
-            out[key] = doc[key]
-    releases = []
-    for name, repo, version in (
-        ("bosh", "github.com/cloudfoundry/bosh", bosh_version),
-        ("bosh-aws-cpi", "github.com/cloudfoundry-incubator/bosh-aws-cpi-release", cpi_version),
-    ):
-        entry: dict[str, str] = {"name": name, "repo": repo, "version": version}
-        if pin_sha1 and version != "latest":
-            entry["sha1"] = reference.release(name, version).sha1
-        releases.append(entry)
-    out["releases"] = releases
-    out["stemcells"] = [
-        {"name": HVM, "version": stemcell_version, "variant": "light"},
-        {"name": PV, "version": stemcell_version, "variant": "regular"},
-    ]
-    out["binaries"] = [
-        {"name": "bosh-init", "version": "0.0.81", "url": "https://s3.amazonaws.com" + BOSH_INIT_PATH},
-    ]
-    out["bosh_io"] = {"url": replica.base_url}
-    out["mirrors"] = replica.mirrors
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(yaml.safe_dump(out, sort_keys=False), encoding="utf-8")
-    return dest
+def stemcell_artifact(
+    built: BuiltStemcell, variant: str | None = None, ami: Mapping[str, str] | None = None
+) -> Artifact:
+    """The lock entry of ``built`` (or with the ``variant``/``ami`` the lock expects instead)."""
+    variant = variant or built.variant
+    meta: dict[str, object] = {"sha1": built.sha1, "variant": variant, "operating_system": "ubuntu-trusty"}
+    if variant == "light":
+        meta["ami"] = dict(ami if ami is not None else built.ami)
+    return Artifact(
+        "stemcell",
+        built.name,
+        built.version,
+        "http://h.invalid/s.tgz",
+        built.path.stat().st_size,
+        built.sha256,
+        "bosh-io",
+        f"stemcells/{built.filename}",
+        meta,
+    )
 
 
 def write_big_stemcell(dest: Path, size: int, *, block: int = 64 * 1024 * 1024, level: int = 6) -> BuiltStemcell:
@@ -501,29 +366,3 @@ def _tar_entries(data: bytes) -> bytes:
         size = int(data[end + 124 : end + 136].rstrip(b"\0 ") or b"0", 8)
         end += 512 + (size + 511) // 512 * 512
     return data[:end]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python3 -m tests.support.boshfixtures DIR``: build the reference set in DIR, serve it as
-    bosh.io on 127.0.0.1 and write DIR/bundle.yml resolving from it; serve until interrupted."""
-    import argparse
-    import time
-
-    ap = argparse.ArgumentParser(prog="python3 -m tests.support.boshfixtures", description=main.__doc__)
-    ap.add_argument("dir", type=Path)
-    ap.add_argument("--keep-sections", nargs="*", default=[], help="spec sections copied from the example")
-    ap.add_argument("--public-urls", action="store_true", help="the API answers bosh.io/S3 URLs (spec mirrors)")
-    args = ap.parse_args(argv)
-    ref = reference_set(args.dir)
-    with serve_boshio(ref, public_urls=args.public_urls) as replica:
-        spec = write_demo_spec(args.dir / "bundle.yml", replica, ref, keep_sections=args.keep_sections)
-        sys.stdout.write(f"bosh.io replica at {replica.base_url}; spec: {spec} (Ctrl-C to stop)\n")
-        sys.stdout.flush()
-        with contextlib.suppress(KeyboardInterrupt):
-            while True:
-                time.sleep(3600)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -8,15 +8,16 @@ import pytest
 
 from bundler import cli
 from tests.support import boshfixtures as bf
+from tests.support import boshioreplica as bio
 
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    return bf.reference_set(tmp_path_factory.mktemp("boshio"))
+    return bio.reference_set(tmp_path_factory.mktemp("boshio"))
 
 
 def _lock(tmp_path, replica, reference):
-    spec = bf.write_demo_spec(tmp_path / "bundle.yml", replica, reference)
+    spec = bio.write_demo_spec(tmp_path / "bundle.yml", replica, reference)
     assert cli.main(["lock", "--spec", str(spec), "--cache", str(tmp_path / "cache")]) == 0
     return spec, tmp_path / "bundle.lock"
 
@@ -38,7 +39,7 @@ def _retarget(lock, kind, name, built, url, **meta):
 
 
 def test_lock_build_verify_then_every_wrong_file_is_named(tmp_path, reference, capsys):
-    with bf.serve_boshio(reference) as replica:
+    with bio.serve_boshio(reference) as replica:
         spec, lock = _lock(tmp_path, replica, reference)
         assert _build(tmp_path, spec, lock, tmp_path / "good") == 0
         capsys.readouterr()

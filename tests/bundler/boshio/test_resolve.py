@@ -9,13 +9,15 @@ import pytest
 
 from bundler import cli
 from bundler.binaries import resolve_binaries
-from bundler.boshio.resolve import check_artifact, resolve_releases, resolve_stemcells
+from bundler.boshio.resolve import resolve_releases, resolve_stemcells
+from bundler.core.bosh.check import check_artifact
 from bundler.core.errors import FetchError, IntegrityError, ResolutionError
 from bundler.core.lock import read_lock
 from bundler.lockcontext import LockContext
 from bundler.net.http import Http
 from bundler.spec import load_spec
 from tests.support import boshfixtures as bf
+from tests.support import boshioreplica as bio
 from tests.support.paths import REPO
 
 ROOT = REPO
@@ -23,7 +25,7 @@ ROOT = REPO
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    return bf.reference_set(tmp_path_factory.mktemp("boshio"))
+    return bio.reference_set(tmp_path_factory.mktemp("boshio"))
 
 
 def _ctx(spec, tmp_path):
@@ -31,11 +33,11 @@ def _ctx(spec, tmp_path):
 
 
 def _spec(tmp_path, replica, reference, **kw):
-    return load_spec(bf.write_demo_spec(tmp_path / "bundle.yml", replica, reference, **kw))
+    return load_spec(bio.write_demo_spec(tmp_path / "bundle.yml", replica, reference, **kw))
 
 
 def test_pinned_versions_resolve_through_bosh_io_and_downloads_are_cached(tmp_path, reference):
-    with bf.serve_boshio(reference) as replica:
+    with bio.serve_boshio(reference) as replica:
         spec = _spec(tmp_path, replica, reference)
         ctx = _ctx(spec, tmp_path)
         releases = resolve_releases(spec, ctx).artifacts
@@ -67,7 +69,7 @@ def test_pinned_versions_resolve_through_bosh_io_and_downloads_are_cached(tmp_pa
 
 
 def test_latest_takes_the_newest_version(tmp_path, reference):
-    with bf.serve_boshio(reference, public_urls=True, release_sha256=True) as replica:
+    with bio.serve_boshio(reference, public_urls=True, release_sha256=True) as replica:
         spec = _spec(
             tmp_path, replica, reference, bosh_version="latest", cpi_version="latest", stemcell_version="latest"
         )
@@ -81,7 +83,7 @@ def test_latest_takes_the_newest_version(tmp_path, reference):
 
 
 def test_an_unknown_version_lists_what_bosh_io_has(tmp_path, reference):
-    with bf.serve_boshio(reference) as replica:
+    with bio.serve_boshio(reference) as replica:
         spec = _spec(tmp_path, replica, reference, bosh_version="999", pin_sha1=False)
         with pytest.raises(
             ResolutionError, match="bosh.io has no version 999 of github.com/cloudfoundry/bosh; newest: 233, 232"
@@ -90,8 +92,8 @@ def test_an_unknown_version_lists_what_bosh_io_has(tmp_path, reference):
 
 
 def test_a_pin_that_disagrees_with_bosh_io_is_refused(tmp_path, reference):
-    with bf.serve_boshio(reference) as replica:
-        path = bf.write_demo_spec(tmp_path / "bundle.yml", replica, reference)
+    with bio.serve_boshio(reference) as replica:
+        path = bio.write_demo_spec(tmp_path / "bundle.yml", replica, reference)
         text = path.read_text().replace(
             reference.release("bosh", "233").sha1, "84ea2cfe8ded04f2a5febc887041250ed05fff0a"
         )
@@ -102,7 +104,7 @@ def test_a_pin_that_disagrees_with_bosh_io_is_refused(tmp_path, reference):
 
 
 def test_a_download_that_does_not_match_bosh_io_is_refused_and_discarded(tmp_path, reference):
-    with bf.serve_boshio(reference) as replica:
+    with bio.serve_boshio(reference) as replica:
         spec = _spec(tmp_path, replica, reference, pin_sha1=False)
         replica.server.faults["/d/github.com/cloudfoundry/bosh?v=233"] = {"corrupt": True}
         ctx = _ctx(spec, tmp_path)
@@ -117,8 +119,8 @@ def test_a_renamed_release_on_bosh_io_is_refused_at_lock(tmp_path, reference):
     evil = bf.write_release(
         tmp_path / "evil", "bosh", "233", manifest_name="not-bosh", repo="github.com/cloudfoundry/bosh"
     )
-    ref = bf.ReferenceSet((evil,), (), {})
-    with bf.serve_boshio(ref) as replica:
+    ref = bio.ReferenceSet((evil,), (), {})
+    with bio.serve_boshio(ref) as replica:
         path = tmp_path / "bundle.yml"
         path.write_text(
             "name: t\ntarget: {os: debian, release: '12', codename: bookworm}\n"
@@ -131,7 +133,7 @@ def test_a_renamed_release_on_bosh_io_is_refused_at_lock(tmp_path, reference):
 
 
 def test_a_missing_stemcell_variant_is_explained(tmp_path, reference):
-    with bf.serve_boshio(reference) as replica:
+    with bio.serve_boshio(reference) as replica:
         path = tmp_path / "bundle.yml"
         path.write_text(
             "name: t\ntarget: {os: debian, release: '12', codename: bookworm}\n"
@@ -144,7 +146,7 @@ def test_a_missing_stemcell_variant_is_explained(tmp_path, reference):
 
 
 def test_binaries_without_a_checksum_are_trusted_on_first_download_with_a_warning(tmp_path, reference, caplog):
-    with bf.serve_boshio(reference) as replica:
+    with bio.serve_boshio(reference) as replica:
         spec = _spec(tmp_path, replica, reference)
         ctx = _ctx(spec, tmp_path)
         with caplog.at_level(logging.WARNING):
@@ -160,13 +162,13 @@ def test_binaries_without_a_checksum_are_trusted_on_first_download_with_a_warnin
         assert "binary bosh-init 0.0.81: no checksum is published" in caplog.text
         assert ctx.warnings and binary.sha256 in ctx.warnings[0]
         # a second lock keeps the first download's checksum even if upstream changed
-        replica.server.routes[bf.BOSH_INIT_PATH] = b"something else"
+        replica.server.routes[bio.BOSH_INIT_PATH] = b"something else"
         assert resolve_binaries(spec, ctx).artifacts == (binary,)
 
 
 def test_a_pinned_binary_is_verified(tmp_path, reference):
-    with bf.serve_boshio(reference) as replica:
-        path = bf.write_demo_spec(tmp_path / "bundle.yml", replica, reference)
+    with bio.serve_boshio(reference) as replica:
+        path = bio.write_demo_spec(tmp_path / "bundle.yml", replica, reference)
         text = path.read_text().replace("linux-amd64\n", "linux-amd64\n  sha256: '" + "0" * 64 + "'\n")
         path.write_text(text)
         spec = load_spec(path)
@@ -177,8 +179,8 @@ def test_a_pinned_binary_is_verified(tmp_path, reference):
 
 
 def test_bosh_bundle_lock_writes_the_bosh_artifacts_and_warns(tmp_path, reference):
-    with bf.serve_boshio(reference) as replica:
-        spec_path = bf.write_demo_spec(tmp_path / "bundle.yml", replica, reference)
+    with bio.serve_boshio(reference) as replica:
+        spec_path = bio.write_demo_spec(tmp_path / "bundle.yml", replica, reference)
         argv = [sys.executable, "-m", "bundler", "lock", "--spec", str(spec_path), "--cache", str(tmp_path / "cache")]
         run = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert run.returncode == 0, run.stderr
@@ -202,7 +204,7 @@ def test_bosh_bundle_lock_writes_the_bosh_artifacts_and_warns(tmp_path, referenc
 def test_pinned_urls_need_no_bosh_io_and_latest_takes_the_version_from_the_tarball(tmp_path, reference):
     rel = reference.release("bosh-aws-cpi", "36")
     light = reference.stemcell(bf.HVM, "3147", "light")
-    with bf.serve_boshio(reference) as replica:
+    with bio.serve_boshio(reference) as replica:
         path = tmp_path / "bundle.yml"
         path.write_text(
             "name: t\ntarget: {os: debian, release: '12', codename: bookworm}\n"
@@ -211,7 +213,7 @@ def test_pinned_urls_need_no_bosh_io_and_latest_takes_the_version_from_the_tarba
             f"  - {{name: bosh-aws-cpi, url: '{replica.base_url}/d/{rel.repo}?v=36', sha1: {rel.sha1}}}\n"
             "stemcells:\n"
             f"  - {{name: {bf.HVM}, version: '3147', variant: light,"
-            f" url: '{replica.base_url}{bf.LIGHT_BUCKET}/{light.filename}', sha256: {light.sha256}}}\n"
+            f" url: '{replica.base_url}{bio.LIGHT_BUCKET}/{light.filename}', sha256: {light.sha256}}}\n"
         )
         spec = load_spec(path)
         ctx = _ctx(spec, tmp_path)
@@ -231,7 +233,7 @@ def test_pinned_urls_need_no_bosh_io_and_latest_takes_the_version_from_the_tarba
 
 
 def test_an_unknown_repository_says_to_check_repo(tmp_path, reference):
-    with bf.serve_boshio(reference) as replica:
+    with bio.serve_boshio(reference) as replica:
         path = tmp_path / "bundle.yml"
         path.write_text(
             "name: t\ntarget: {os: debian, release: '12', codename: bookworm}\n"
@@ -244,7 +246,7 @@ def test_an_unknown_repository_says_to_check_repo(tmp_path, reference):
 
 
 def test_a_transfer_cut_short_is_downloaded_again(tmp_path, reference):
-    with bf.serve_boshio(reference) as replica:
+    with bio.serve_boshio(reference) as replica:
         spec = _spec(tmp_path, replica, reference)
         path = "/d/github.com/cloudfoundry/bosh?v=233"
         body = replica.server.routes[path]
@@ -262,7 +264,7 @@ def test_a_transfer_cut_short_is_downloaded_again(tmp_path, reference):
 
 
 def test_a_transfer_cut_short_every_time_is_a_fetch_error(tmp_path, reference):
-    with bf.serve_boshio(reference) as replica:
+    with bio.serve_boshio(reference) as replica:
         spec = _spec(tmp_path, replica, reference)
         replica.server.faults["/d/github.com/cloudfoundry/bosh?v=233"] = {"drop_after": 1000}
         with pytest.raises(FetchError, match=r"GET http://127.0.0.1:\d+/d/github.com/cloudfoundry/bosh\?v=233: trans"):
@@ -273,8 +275,8 @@ def test_a_first_download_through_a_mirror_is_not_remembered_for_another_source(
     cache = tmp_path / "cache"
     shas = []
     for i in range(2):
-        with bf.serve_boshio(reference) as replica:
-            replica.server.routes[bf.BOSH_INIT_PATH] = f"bosh-init build {i}".encode()
+        with bio.serve_boshio(reference) as replica:
+            replica.server.routes[bio.BOSH_INIT_PATH] = f"bosh-init build {i}".encode()
             spec = _spec(tmp_path / str(i), replica, reference)
             ctx = LockContext(http=Http(mirrors=spec.mirrors, retries=0), cache=cache)
             shas.append(resolve_binaries(spec, ctx).artifacts[0].sha256)
@@ -282,7 +284,7 @@ def test_a_first_download_through_a_mirror_is_not_remembered_for_another_source(
 
 
 def test_every_failing_release_is_reported_at_once(tmp_path, reference):
-    with bf.serve_boshio(reference) as replica:
+    with bio.serve_boshio(reference) as replica:
         spec = _spec(tmp_path, replica, reference, bosh_version="999", cpi_version="998", pin_sha1=False)
         with pytest.raises(ResolutionError) as caught:
             resolve_releases(spec, _ctx(spec, tmp_path))

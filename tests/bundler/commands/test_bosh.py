@@ -58,3 +58,16 @@ def test_json_report_lists_problems_and_exits_1(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is False
     assert any("packages/ruby.tgz sha1" in p for p in report["tarballs"][0]["problems"])
+
+
+def test_what_the_real_bosh_tools_accept_passes(tmp_path, capsys):
+    # a job.MF with a TAB in a plain scalar (Go yaml and Psych read it), and a light stemcell whose
+    # entries start with ./ (what `bosh repack-stemcell` writes)
+    job_mf = b"name: nats\ntemplates: {nats_ctl.erb: bin/nats_ctl}\npackages: [nats]\ndescription: NATS\tmessage bus\n"
+    job = bf.JobSpec("nats", ("nats",), {"nats_ctl.erb": "bin/nats_ctl"})
+    rel = bf.write_release(tmp_path, "bosh", "233", job_overrides={"nats": bf.job_tgz(job, job_mf=job_mf)})
+    light = bf.write_stemcell(tmp_path, bf.HVM, "3147", light=True, prefix="./")
+    assert cli.main(["bosh", "check", str(rel.path), str(light.path), "--region", "us-east-1"]) == 0
+    out = capsys.readouterr().out
+    assert f"ok: release bosh 233 ({rel.path})" in out
+    assert f"ok: stemcell {bf.HVM} 3147 ({light.path}), AMIs in us-east-1" in out
