@@ -20,7 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bundler.core.archive import parse_size, write_payload  # noqa: E402
+from bundler.core.archive import write_payload  # noqa: E402
+from bundler.core.volumes import parse_size  # noqa: E402
 
 
 def make_data(root: Path, total: int, count: int) -> list[tuple[str, Path]]:

@@ -28,10 +28,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bundler.core.archive import parse_size, write_payload  # noqa: E402
+from bundler.core.archive import write_payload  # noqa: E402
+from bundler.core.digest import sha256_file  # noqa: E402
 from bundler.core.lock import Artifact  # noqa: E402
-from bundler.core.sums import parse_sums, sha256_file, write_sums  # noqa: E402
+from bundler.core.sums import parse_sums, write_sums  # noqa: E402
 from bundler.core.verify import verify_bundle  # noqa: E402
+from bundler.core.volumes import parse_size  # noqa: E402
 from tests.support.synthetic import write_test_lock  # noqa: E402
 
 
@@ -68,7 +70,8 @@ def one_core(bundle: Path, with_members: bool) -> float:
     for name in sorted(listed):
         sha256_file(bundle / name)
     if with_members:
-        from bundler.core.archive import Payload, find_volumes
+        from bundler.core.archive import Payload
+        from bundler.core.volumes import find_volumes
 
         with Payload(find_volumes(bundle)) as payload:
             for m in payload.members:

@@ -7,17 +7,19 @@ size (and the bytes are kept in the cache for ``build``).  Where upstream publis
 those bytes but the moment they were fetched.  Locking again reuses the remembered first download
 rather than trusting a second one.  The bundle path is ``bin/NAME``; ``meta["mode"]`` is the file
 mode the installer gives it.
+
+Imports ``bundler.core``, ``bundler.net`` (the one downloader, the lock-time index) and the spec.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import TYPE_CHECKING
 
 from bundler.core.errors import IntegrityError
 from bundler.core.lock import Artifact, LockPart
 from bundler.net import lockfetch
+from bundler.net.download import ChecksumMismatch, download_to_cache
 from bundler.spec import BinarySpec, Spec
 
 if TYPE_CHECKING:
@@ -29,19 +31,13 @@ MODE = "0755"
 
 
 def _download(ctx: LockContext, url: str, what: str, sha256: str | None) -> tuple[str, int]:
-    h = hashlib.sha256()
-    size = 0
-    with lockfetch.cache_sink(ctx.cache) as (sink, keep_as):
-        for chunk in lockfetch.url_chunks(ctx.http, url):
-            h.update(chunk)
-            sink.write(chunk)
-            size += len(chunk)
-        got = h.hexdigest()
-        if sha256 and got != sha256:
-            raise IntegrityError(f"{what} ({url}): sha256 is {got}, the spec pins {sha256}; the download was discarded")
-        sink.flush()
-        keep_as.append(lockfetch.keep(ctx.cache, got))
-    return got, size
+    try:
+        got = download_to_cache(ctx.http, url, ctx.cache, what=what, sha256=sha256)
+    except ChecksumMismatch as exc:
+        raise IntegrityError(
+            f"{what} ({url}): sha256 is {exc.got_sha256}, the spec pins {sha256}; the download was discarded"
+        ) from None
+    return got.sha256, got.size
 
 
 def _lock_binary(b: BinarySpec, ctx: LockContext) -> Artifact:
@@ -53,7 +49,7 @@ def _lock_binary(b: BinarySpec, ctx: LockContext) -> Artifact:
     facts = lockfetch.remembered(ctx.cache, "files", key)
     if facts is None:
         log.info("%s: downloading %s", what, b.url)
-        sha256, size = lockfetch.retrying(ctx.http, what, lambda: _download(ctx, b.url, what, b.sha256))
+        sha256, size = _download(ctx, b.url, what, b.sha256)
         facts = {"sha256": sha256, "size": size}
         lockfetch.remember(ctx.cache, "files", key, facts)
     trust = "pinned" if b.sha256 else "first-download"

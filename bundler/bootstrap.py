@@ -18,6 +18,8 @@ python3 too old for us), so the bundle carries the installer and the Python that
   sources and the wheels first on ``PYTHONPATH``.
 
 ``bosh-bundle build`` calls ``write_bootstrap(lock, out_dir, cache)`` before it writes ``SHA256SUMS``.
+
+Imports ``bundler.core`` and ``bundler.net.cache`` (where the runtime files are).
 """
 
 from __future__ import annotations
@@ -77,35 +79,32 @@ def source_members(root: Path) -> list[Member]:
 
 
 def runtime_members(lock: Lock, cache: Path) -> list[Member]:
-    runtime = lock.sections.get("runtime") or {}
-    mode = runtime.get("mode", "distro")
-    out = [Member("runtime/mode", None, f"{mode}\n".encode())]
-    by_path = {a.path: a for a in lock.artifacts}
-    if mode == "distro":
-        paths = list((lock.sections.get("debs") or {}).get("runtime") or [])
+    runtime = lock.runtime
+    out = [Member("runtime/mode", None, f"{runtime.mode}\n".encode())]
+    if runtime.mode == "distro":
         files: dict[Path, str] = {}
-        for p in paths:
-            art = _artifact(by_path, p, "sections.debs.runtime")
+        for p in lock.debs.runtime:
+            art = _artifact(lock, p, "sections.debs.runtime")
             name = p.rsplit("/", 1)[-1]
             files[_cached(cache, art)] = name
             out.append(Member(f"runtime/debs/{name}", _cached(cache, art)))
         order = "--\n".join("".join(f"{files[f]}\n" for f in stage) for stage in stages(list(files)))
         out.append(Member("runtime/debs.order", None, order.encode()))
-    elif mode == "standalone":
-        python = _artifact(by_path, runtime.get("python", ""), "sections.runtime.python")
+    elif runtime.mode == "standalone":
+        python = _artifact(lock, runtime.python, "sections.runtime.python")
         name = python.path.rsplit("/", 1)[-1]
         out.append(Member(f"runtime/{name}", _cached(cache, python)))
         out.append(Member("runtime/python.name", None, f"{name}\n".encode()))
     else:
-        raise BundleError(f"bundle.lock: sections.runtime.mode {mode!r} is not 'distro' or 'standalone'")
-    for p in runtime.get("wheels") or []:
-        wheel = _artifact(by_path, p, "sections.runtime.wheels")
+        raise BundleError(f"bundle.lock: sections.runtime.mode {runtime.mode!r} is not 'distro' or 'standalone'")
+    for p in runtime.wheels:
+        wheel = _artifact(lock, p, "sections.runtime.wheels")
         out.append(Member(f"runtime/wheels/{p.rsplit('/', 1)[-1]}", _cached(cache, wheel)))
     return out
 
 
-def _artifact(by_path: dict[str, Artifact], path: str, where: str) -> Artifact:
-    art = by_path.get(path)
+def _artifact(lock: Lock, path: str, where: str) -> Artifact:
+    art = lock.by_path(path)
     if art is None:
         raise BundleError(f"bundle.lock: {where} names {path!r}, which is not an artifact of the lock; lock again")
     return art

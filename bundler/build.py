@@ -3,10 +3,10 @@
 Steps, each complete before the next: fetch every artifact into the cache (``bundler.net.download``),
 run the content checks (every problem reported at once), pack the payload (``bundler.core.archive``),
 re-read the payload just written and check every member against the lock, copy ``bundle.lock``
-byte for byte, let the bootstrap hook add ``install.sh`` and ``bootstrap.tar.gz``
-(``bundler.bootstrap:write_bootstrap``, when that module exists), and write ``SHA256SUMS`` over
-every file.  All of it happens in a temporary directory beside ``--out`` that is renamed at the
-end: a failed or interrupted build leaves no half-written bundle.
+byte for byte, add ``install.sh`` and ``bootstrap.tar.gz`` (``bundler.bootstrap.write_bootstrap``),
+and write ``SHA256SUMS`` over every file.  All of it happens in a temporary directory beside
+``--out`` that is renamed at the end: a failed or interrupted build leaves no half-written bundle.
+Imports ``bundler.core``, ``bundler.net`` and ``bundler.bootstrap``.
 """
 
 from __future__ import annotations

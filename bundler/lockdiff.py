@@ -3,6 +3,8 @@
 Artifacts are matched by ``(kind, name)`` when that is unique on both sides (a new version of a
 package is a change, not an add and a remove), otherwise by their path in the payload (gems with
 several platforms, debs of several architectures).
+
+Imports only ``bundler.core.lock``.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Every resolver has the signature ``resolve(spec: Spec, ctx: LockContext) -> LockPart``; ``resolvers()``
 lists them in the order they run (debs first: it may add the runtime's debs); a section that is absent
 from the spec is skipped.  What a resolver is given is ``bundler.lockcontext.LockContext``.
+
+Imports the resolvers (``bundler.debs``, ``bundler.gems``, ``bundler.boshio``, ``bundler.ruby``,
+``bundler.binaries``, ``bundler.runtime``), ``bundler.core.lock`` and the spec.
 """
 
 from __future__ import annotations

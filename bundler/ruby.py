@@ -12,6 +12,8 @@ Two ways to name it:
 
 The entry's path is ``ruby/<file name>``; ``meta`` and the lock's ``ruby`` section carry the
 version, configure options and prefix the installer builds with.
+
+Imports ``bundler.core``, ``bundler.net.http``, the spec and (for Debian sources) ``bundler.apt``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 
 from bundler.core.errors import FetchError, InputError, ResolutionError
 from bundler.core.lock import Artifact, LockPart
-from bundler.net.http import TIMEOUT, Http
+from bundler.net.http import Http
 from bundler.spec import AptSource, DebianSourceRef, FileRef
 
 log = logging.getLogger(__name__)
@@ -32,13 +34,10 @@ KIND = "ruby-source"
 
 
 def _head_size(http: Http, url: str) -> int:
-    try:
-        resp = http.session.head(http.url(url), allow_redirects=True, timeout=TIMEOUT)
-    except Exception as exc:  # requests' errors; the message names the URL
-        raise FetchError(f"HEAD {url}: {type(exc).__name__}: {exc}") from None
-    length = resp.headers.get("Content-Length", "")
-    if resp.status_code != 200 or not length.isdigit():
-        raise FetchError(f"HEAD {url}: HTTP {resp.status_code}, no size; give 'size' in the spec's ruby.source")
+    status, headers = http.head(url)
+    length = headers.get("Content-Length", "")
+    if status != 200 or not length.isdigit():
+        raise FetchError(f"HEAD {url}: HTTP {status}, no size; give 'size' in the spec's ruby.source")
     return int(length)
 
 

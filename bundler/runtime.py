@@ -17,16 +17,15 @@ The offline host must run ``bosh-install``, a Python program.  Two modes (DESIGN
 Trust: the Python tarball is ``pinned`` when the spec gives its sha256, else ``first-download``
 (warned about).  Wheels are ``first-download``: pip reads them over HTTPS from the configured index
 and no signature covers them.
+
+Imports ``bundler.core``, ``bundler.net.download`` and the spec; runs ``pip`` as a subprocess.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,18 +34,18 @@ from urllib.parse import unquote, urlparse
 
 from bundler.core.errors import FetchError, IntegrityError, ResolutionError
 from bundler.core.lock import Artifact, LockPart
-from bundler.net.cache import artifact_path
+from bundler.net.download import ChecksumMismatch, download_to_cache
 from bundler.spec import FileRef, RuntimeSpec, Spec
 
 log = logging.getLogger(__name__)
 
-# What the installer imports at run time (resolvelib too: the gem content check lives beside the resolver).
-INSTALLER_REQUIREMENTS: tuple[str, ...] = (
-    "requests", "pyyaml", "python-debian", "tqdm", "py7zr", "boto3", "resolvelib",
-)  # fmt: skip
-# Shipped as wheels in distro mode too: py7zr is too old in the distros (Debian 12 has 0.11); boto3
-# and resolvelib are not among the runtime debs (the aws commands and the gem content check need them).
-DISTRO_WHEELS: tuple[str, ...] = ("py7zr", "boto3", "resolvelib")
+# What the offline side imports at run time: bundler.core and installer import yaml, py7zr, tqdm and
+# boto3 (botocore comes with it), nothing else outside the standard library (tests/installer/test_boundary.py
+# keeps requests and resolvelib out).  isal, the optional fast inflate, is not shipped.
+INSTALLER_REQUIREMENTS: tuple[str, ...] = ("pyyaml", "tqdm", "py7zr", "boto3")
+# Shipped as wheels in distro mode too: py7zr is too old in the distros (Debian 12 has 0.11); boto3 is
+# not among the runtime debs (the aws commands and ``bosh-install fetch`` need it).
+DISTRO_WHEELS: tuple[str, ...] = ("py7zr", "boto3")
 # (os, release) -> the python3 minor version the release ships
 DISTRO_PYTHON = {
     ("debian", "12"): "3.11",
@@ -86,7 +85,7 @@ def python_artifact(ref: FileRef, python_version: str, ctx) -> Artifact:
     version = (m.group(1) + (f"+{m.group(2)}" if m.group(2) else "")) if m else python_version
     sha256, size, trust = ref.sha256, ref.size, "pinned"
     if sha256 is None or size is None:
-        sha256, size = download_to_cache(ctx, ref.url, ref.sha256)
+        sha256, size = _download(ctx, ref.url, ref.sha256, f"runtime python {name}")
         if ref.sha256 is None:
             trust = "first-download"
             ctx.warn(
@@ -96,33 +95,13 @@ def python_artifact(ref: FileRef, python_version: str, ctx) -> Artifact:
     return Artifact("runtime", "python", version, ref.url, size, sha256, trust, f"runtime/{name}")
 
 
-def download_to_cache(ctx, url: str, sha256: str | None) -> tuple[str, int]:
+def _download(ctx, url: str, sha256: str | None, what: str) -> tuple[str, int]:
     """Stream ``url`` (mirrors applied) into the cache, hashing as it goes; returns (sha256, size)."""
-    if sha256 is not None and artifact_path(ctx.cache, sha256).exists():
-        path = artifact_path(ctx.cache, sha256)
-        return sha256, path.stat().st_size
-    resp = ctx.http.get(url, stream=True)
-    tmp_dir = Path(ctx.cache) / "sha256"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    h = hashlib.sha256()
-    size = 0
-    fd, tmp = tempfile.mkstemp(dir=tmp_dir, suffix=".part")
     try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in resp.iter_content(1 << 20):
-                h.update(chunk)
-                out.write(chunk)
-                size += len(chunk)
-        got = h.hexdigest()
-        if sha256 is not None and got != sha256:
-            raise IntegrityError(f"{url}: sha256 is {got}, expected {sha256} (from the spec)")
-        final = artifact_path(ctx.cache, got)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, final)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return got, size
+        got = download_to_cache(ctx.http, url, ctx.cache, what=what, sha256=sha256)
+    except ChecksumMismatch as exc:
+        raise IntegrityError(f"{url}: sha256 is {exc.got_sha256}, expected {sha256} (from the spec)") from None
+    return got.sha256, got.size
 
 
 def _pip(args: list[str], what: str) -> None:
@@ -157,29 +136,28 @@ def wheel_artifacts(requirements: tuple[str, ...], python_version: str, ctx) -> 
         pins = [f"{name}=={version}" for name, version, _url, _sha in planned]
         dest = tmp_path / "wheels"
         _pip(["download", "--no-deps", "--dest", str(dest), *target, *pins], "download the installer's wheels")
-        artifacts = []
-        for name, version, url, sha in planned:
-            file_name = PurePosixPath(unquote(urlparse(url).path)).name
-            path = dest / file_name
-            if not path.is_file():
-                raise FetchError(f"pip download did not produce {file_name} for {name} {version}")
-            got = _sha256_file(path)
-            if sha is not None and got != sha:
-                raise IntegrityError(f"{file_name}: pip downloaded sha256 {got}, the index said {sha}")
-            cached = artifact_path(ctx.cache, got)
-            if not cached.exists():
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, cached.with_name(cached.name + ".part"))
-                os.replace(cached.with_name(cached.name + ".part"), cached)
-            size = path.stat().st_size
-            member = f"runtime/wheels/{file_name}"
-            artifacts.append(Artifact("wheel", name, version, url, size, got, "first-download", member))
+        artifacts = [_cached_wheel(ctx, dest, *plan) for plan in planned]
     if artifacts:
         ctx.warn(
             f"runtime: {len(artifacts)} wheels for Python {python_version} are trusted on first download "
             "(sha256 as pip's index gave it, no signature)"
         )
     return sorted(artifacts, key=lambda a: a.path)
+
+
+def _cached_wheel(ctx, dest: Path, name: str, version: str, url: str, sha: str | None) -> Artifact:
+    """The wheel pip downloaded into ``dest``, put into the cache through the one downloader (a
+    ``file://`` copy, hashed as it is written) and checked against the sha256 the index gave."""
+    file_name = PurePosixPath(unquote(urlparse(url).path)).name
+    path = dest / file_name
+    if not path.is_file():
+        raise FetchError(f"pip download did not produce {file_name} for {name} {version}")
+    try:
+        got = download_to_cache(ctx.http, path.as_uri(), ctx.cache, what=f"wheel {file_name}", sha256=sha)
+    except ChecksumMismatch as exc:
+        raise IntegrityError(f"{file_name}: pip downloaded sha256 {exc.got_sha256}, the index said {sha}") from None
+    member = f"runtime/wheels/{file_name}"
+    return Artifact("wheel", name, version, url, got.size, got.sha256, "first-download", member)
 
 
 def _read_report(report: Path) -> list[tuple[str, str, str, str | None]]:
@@ -198,11 +176,3 @@ def _read_report(report: Path) -> list[tuple[str, str, str, str | None]]:
 
 def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

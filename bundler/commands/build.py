@@ -1,4 +1,7 @@
-"""``bosh-bundle build``: download the lock's artifacts and pack the bundle directory."""
+"""``bosh-bundle build``: download the lock's artifacts and pack the bundle directory.
+
+Imports ``bundler.build``, ``bundler.core``, ``bundler.net`` and the spec.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,11 @@ import argparse
 from pathlib import Path
 
 from bundler.build import build_bundle
-from bundler.core.archive import parse_size
 from bundler.core.cliapp import add_mirror_option
 from bundler.core.lock import read_lock
 from bundler.core.password import ENV, read_password
 from bundler.core.progress import TermProgress
+from bundler.core.volumes import parse_size
 from bundler.net.cache import default_cache_dir
 from bundler.net.download import FetchOptions
 from bundler.net.http import Http, new_session

@@ -1,4 +1,7 @@
-"""``bosh-bundle diff OLD.lock NEW.lock``: what a new lock adds, removes and changes."""
+"""``bosh-bundle diff OLD.lock NEW.lock``: what a new lock adds, removes and changes.
+
+Imports ``bundler.lockdiff`` and ``bundler.core``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""``bosh-bundle inspect DIR``: what a bundle holds, from its lock and its volume list."""
+"""``bosh-bundle inspect DIR``: what a bundle holds, from its lock and its volume list.
+
+Imports only ``bundler.core``.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,12 @@ import argparse
 from collections import defaultdict
 from pathlib import Path
 
-from bundler.core.archive import find_volumes
 from bundler.core.cliapp import print_json
 from bundler.core.errors import InputError
 from bundler.core.lock import read_lock
 from bundler.core.sums import SUMS
 from bundler.core.verify import LOCK
+from bundler.core.volumes import find_volumes
 
 
 def register(sub: argparse._SubParsersAction) -> None:

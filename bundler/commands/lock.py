@@ -1,4 +1,7 @@
-"""``bosh-bundle lock``: resolve a spec against upstream and write bundle.lock."""
+"""``bosh-bundle lock``: resolve a spec against upstream and write bundle.lock.
+
+Imports ``bundler.resolve``, ``bundler.lockcontext``, ``bundler.core``, ``bundler.net`` and the spec.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""``bosh-bundle verify DIR``: check a bundle (the same command as ``bosh-install verify``)."""
+"""``bosh-bundle verify DIR``: check a bundle (the same command as ``bosh-install verify``).
+
+Imports only ``bundler.core.verify_command``.
+"""
 
 from bundler.core.verify_command import register
 

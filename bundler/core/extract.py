@@ -8,6 +8,8 @@ staging directory beside the destination, each file created with ``O_EXCL | O_NO
 the lock's size, hashed as it is written and compared with the lock.  On any error the staging
 directory is removed; on success it is renamed into place, so the destination is either absent or
 complete.  (py7zr alone refuses ``../`` members only after writing the earlier ones.)
+
+Imports only ``bundler.core`` (the offline side runs it).
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bundler.core.archive import Member, Payload, find_volumes
+from bundler.core.archive import Member, Payload
 from bundler.core.errors import BundleError, InputError, IntegrityError
 from bundler.core.lock import Artifact, Lock, is_safe_member_path
+from bundler.core.volumes import find_volumes
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 """The bundle password for ``--encrypt``: from ``BOSH_BUNDLE_PASSWORD`` or a terminal prompt, never argv.
 
 A password on the command line would land in shell history and in ``ps`` output for every user on
-the machine; so there is deliberately no ``--password`` option.
+the machine; so there is deliberately no ``--password`` option.  ``bundler.core.archive`` reads
+the same variable when it opens an encrypted payload.  Imports only ``bundler.core.errors``.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import getpass
 import os
 import sys
 
-from bundler.core.archive import PASSWORD_ENV as ENV
 from bundler.core.errors import InputError
+
+ENV = "BOSH_BUNDLE_PASSWORD"
 
 
 def read_password(*, confirm: bool) -> str:

@@ -2,6 +2,8 @@
 
 ``TermProgress`` implements ``bundler.net.download.Progress``.  It stays silent when stderr is not a
 terminal or with ``--quiet`` (then only errors are printed), so logs and CI output stay clean.
+
+Imports ``bundler.core.lock`` and tqdm.
 """
 
 from __future__ import annotations

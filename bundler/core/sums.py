@@ -2,35 +2,27 @@
 
 Each line is ``<64 hex>  <name>`` (two spaces: text mode, as ``sha256sum`` writes by default), names
 relative to the bundle directory, sorted.  Hashing runs files in parallel threads (hashlib releases
-the GIL on large blocks), so checking a split bundle uses every core.
+the GIL on large blocks), so checking a split bundle uses every core; each file is hashed by
+``bundler.core.digest``.  The one parser is ``parse_sums`` (every problem, for ``verify``);
+``read_sums`` is its strict form for a sums file that decides what to download (S3 ``fetch``).
+Imports only ``bundler.core``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Iterable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 
+from bundler.core.digest import sha256_file
+from bundler.core.errors import InputError
+from bundler.core.lock import is_safe_member_path
+from bundler.core.problems import Problem
+
 SUMS = "SHA256SUMS"
-CHUNK = 4 * 1024 * 1024
 _LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        with open(fd, "rb", buffering=0, closefd=False) as f:
-            buf = bytearray(CHUNK)
-            view = memoryview(buf)
-            while n := f.readinto(buf):
-                h.update(view[:n])
-    finally:
-        os.close(fd)
-    return h.hexdigest()
 
 
 def hash_files(paths: Iterable[Path], jobs: int | None = None) -> dict[Path, str]:
@@ -84,19 +76,39 @@ def save_sums(directory: Path, digests: dict[str, str]) -> None:
     os.replace(tmp, directory / SUMS)
 
 
-def parse_sums(text: str) -> tuple[dict[str, str], list[str]]:
-    """name -> sha256, and a problem for every line that is not ``<sha256>  <name>``."""
-    digests: dict[str, str] = {}
+def _parse(text: str, source: str) -> tuple[dict[str, tuple[int, str]], list[Problem]]:
+    found: dict[str, tuple[int, str]] = {}
     problems = []
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         m = _LINE.match(line)
         if not m:
-            problems.append(f"{SUMS}:{lineno}: not a '<sha256>  <file>' line")
+            problems.append(Problem(f"{source}:{lineno}", "not a '<sha256>  <file>' line"))
             continue
         name = m.group(2)
-        if name in digests:
-            problems.append(f"{SUMS}:{lineno}: {name} is listed twice")
-        digests[name] = m.group(1).lower()
-    return digests, problems
+        if name in found:
+            problems.append(Problem(f"{source}:{lineno}", f"{name} is listed twice"))
+        found[name] = (lineno, m.group(1).lower())
+    return found, problems
+
+
+def parse_sums(text: str, source: str = SUMS) -> tuple[dict[str, str], list[Problem]]:
+    """name -> sha256 (lowercase), and a problem for every line that is not ``<sha256>  <name>`` or
+    repeats a name.  Names are as written: the caller judges them (``is_safe_member_path``)."""
+    found, problems = _parse(text, source)
+    return {name: digest for name, (_, digest) in found.items()}, problems
+
+
+def read_sums(text: str, source: str) -> dict[str, str]:
+    """name -> sha256 of a sums file that must be right: ``InputError`` naming every bad line, every
+    name that is not a file inside the bundle (or is SHA256SUMS itself), or a file that lists nothing."""
+    found, problems = _parse(text, source)
+    for name, (lineno, _) in found.items():
+        if not is_safe_member_path(name) or name == SUMS:
+            problems.append(Problem(f"{source}:{lineno}", f"{name!r} is not a file name inside the bundle"))
+    if not found and not problems:
+        problems.append(Problem(source, "lists no files"))
+    if problems:
+        raise InputError("; ".join(str(p) for p in problems))
+    return {name: digest for name, (_, digest) in found.items()}

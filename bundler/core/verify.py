@@ -15,6 +15,8 @@ artifact concerned:
    the lock.
 
 ``verify_members`` is also used by ``bosh-bundle build`` to check the payload it just wrote.
+
+Imports only ``bundler.core`` (the offline side runs it).
 """
 
 from __future__ import annotations
@@ -27,12 +29,14 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bundler.core.archive import PAYLOAD, Member, Payload, find_volumes, volume_name
+from bundler.core.archive import Member, Payload
 from bundler.core.contents import CHECKERS, check_contents
+from bundler.core.digest import sha256_file
 from bundler.core.errors import InputError, IntegrityError
 from bundler.core.extract import describe, member_problems, write_members
 from bundler.core.lock import Lock, is_safe_member_path, parse_lock
-from bundler.core.sums import SUMS, bundle_files, parse_sums, sha256_file
+from bundler.core.sums import SUMS, bundle_files, parse_sums
+from bundler.core.volumes import PAYLOAD, find_volumes, volume_name
 
 LOCK = "bundle.lock"
 _SIGNATURE = b"7z\xbc\xaf\x27\x1c"
@@ -76,7 +80,7 @@ def _read_sums(bundle: Path, report: Report) -> dict[str, str]:
         report.problems.append(f"{SUMS} is missing: the bundle's files cannot be checked")
         return {}
     listed, bad_lines = parse_sums(sums_path.read_text(encoding="utf-8", errors="replace"))
-    report.problems.extend(bad_lines)
+    report.problems.extend(str(p) for p in bad_lines)
     for name in [n for n in listed if not is_safe_member_path(n)]:
         report.problems.append(f"{SUMS} names {name!r}, which is not a file inside the bundle")
         del listed[name]

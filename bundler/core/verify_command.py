@@ -1,4 +1,7 @@
-"""The ``verify`` sub-command of both CLIs: check a bundle directory (``bosh-bundle``, ``bosh-install``)."""
+"""The ``verify`` sub-command of both CLIs: check a bundle directory (``bosh-bundle``, ``bosh-install``).
+
+Imports only ``bundler.core``.
+"""
 
 from __future__ import annotations
 

@@ -3,7 +3,10 @@
 Layout under the cache root (``--cache DIR``, default ``$XDG_CACHE_HOME/bosh-bundle``):
   sha256/ab/abcd…        verified artifacts, named by their sha256
   sha256/ab/abcd….part   an interrupted download, resumed with an HTTP Range request
+  tmp/*.part             a download whose sha256 is learned as it streams (lock time)
   index/…                parsed upstream indexes (apt Packages, gem info), keyed by their sha256
+
+The ``.part`` files are ``bundler.net.partfile``'s.  Imports nothing of the project.
 """
 
 from __future__ import annotations

@@ -5,6 +5,12 @@ most releases, and a binary may come with no checksum at all, so the resolver do
 once, hashing it as it streams, and keeps the verified bytes in the content-addressed cache (where
 ``bosh-bundle build`` finds them, so nothing is downloaded twice).  What it learned is remembered
 in a small JSON index keyed by the upstream checksum or URL, so locking again reads nothing.
+
+A file that is only hashed is fetched with ``bundler.net.download.download_to_cache``.  A file that
+is also inspected as it streams (a bosh.io tarball) is read with ``url_chunks`` (``bundler.net.stream``'s
+``stream_blocks`` in one unbroken read, capped at ``MAX_SIZE``) into the ``cache_sink`` (a scratch
+``.part`` of ``bundler.net.partfile``), inside ``retrying``, which starts over when the transfer
+breaks off.  Imports ``bundler.core.errors`` and ``bundler.net``.
 """
 
 from __future__ import annotations
@@ -14,42 +20,33 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, TypeVar
 
-import requests
-import urllib3
-
-from bundler.core.errors import FetchError
+from bundler.core.errors import FetchError, IntegrityError
 from bundler.net.cache import artifact_path, index_dir
+from bundler.net.download import options_for
 from bundler.net.http import Http
+from bundler.net.partfile import PartFile
+from bundler.net.stream import MAX_SIZE, stream_blocks
 
 T = TypeVar("T")
 
-CHUNK = 4 * 1024 * 1024
 log = logging.getLogger(__name__)
 
 
-def url_chunks(http: Http, url: str) -> Iterator[bytes]:
-    """The body of ``url`` (mirrors applied) in chunks, exactly as sent (no Content-Encoding decoding:
-    a ``.tgz`` served with ``Content-Encoding: gzip`` stays a ``.tgz``).  A broken or short transfer
-    raises ``FetchError``."""
-    resp = http.get(url, stream=True)
-    assert resp is not None
-    expected = resp.headers.get("Content-Length", "")
+def url_chunks(http: Http, url: str, *, limit: int = MAX_SIZE) -> Iterator[bytes]:
+    """The body of ``url`` (mirrors applied) in chunks, exactly as sent, at most ``limit`` bytes, in
+    one unbroken read: a transfer that breaks off raises ``FetchError`` (``retrying`` starts over),
+    too many bytes ``IntegrityError``.  Connection failures and 5xx before the first byte are retried."""
     got = 0
-    try:
-        for chunk in resp.raw.stream(CHUNK, decode_content=False):
-            got += len(chunk)
-            yield chunk
-    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-        raise FetchError(f"GET {url}: transfer failed after {got} bytes ({type(exc).__name__}: {exc})") from None
-    finally:
-        resp.close()
-    if expected.isdigit() and got != int(expected):
-        raise FetchError(f"GET {url}: the transfer ended after {got} of {expected} bytes")
+    for block in stream_blocks(http, url, limit=limit, options=options_for(http), resume=False):
+        assert block is not None  # no Range is asked for, so nothing restarts
+        got += len(block)
+        if got > limit:
+            raise IntegrityError(f"GET {http.shown(url)}: more than {limit} bytes; refusing it")
+        yield block
 
 
 def retrying(http: Http, what: str, download: Callable[[], T]) -> T:
@@ -65,22 +62,21 @@ def retrying(http: Http, what: str, download: Callable[[], T]) -> T:
 
 
 @contextlib.contextmanager
-def cache_sink(cache: Path) -> Iterator[tuple[BinaryIO, list[Path]]]:
-    """A temporary file in the cache to stream a download into.  Append the cache path to the yielded
-    list (``keep_as``) to move it there on success; otherwise it is removed."""
-    tmp_dir = Path(cache) / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=tmp_dir, suffix=".part")
+def cache_sink(cache: Path) -> Iterator[tuple[PartFile, list[Path]]]:
+    """A scratch ``.part`` in the cache to stream a download into (``write``, ``flush``).  Append the
+    cache path to the yielded list (``keep_as``) to move it there on success; otherwise it is removed.
+    A cache path named by a sha256 must be the sha256 of what was written."""
+    sink = PartFile.scratch_in(cache)
     keep_as: list[Path] = []
     try:
-        with os.fdopen(fd, "wb") as f:
-            yield f, keep_as
+        yield sink, keep_as
         if keep_as:
-            keep_as[0].parent.mkdir(parents=True, exist_ok=True)
-            os.replace(name, keep_as[0])
+            got = sink.hexdigest()
+            if keep_as[0].parent.parent.name == "sha256" and keep_as[0].name != got:
+                raise IntegrityError(f"{sink.path}: sha256 is {got}, not {keep_as[0].name}; not kept")
+            sink.commit(keep_as[0])
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
+        sink.close()
 
 
 def keep(cache: Path, sha256: str) -> Path:

@@ -20,14 +20,13 @@ def test_distro_mode_adds_wheels_of_what_the_distro_has_too_old_for_its_python(t
     # a stand-in "py7zr" on a loopback index: Debian 12's own python3-py7zr is too old for us
     wheel = make_wheel(tmp_path / "w", "py7zr", "9.9")
     boto = make_wheel(tmp_path / "w", "boto3", "1.0")
-    rl = make_wheel(tmp_path / "w", "resolvelib", "1.0")
-    with LoopbackServer(routes=simple_index_routes([wheel, boto, rl])) as srv:
+    with LoopbackServer(routes=simple_index_routes([wheel, boto])) as srv:
         for key, value in pip_env(srv.url("/simple/")).items():
             monkeypatch.setenv(key, value)
         spec = Spec(tmp_path / "b.yml", "b", TARGET, runtime=RuntimeSpec("distro"))
         part = resolve(spec, LockContext(Http(), tmp_path / "cache"))
-    assert [a.name for a in part.artifacts] == ["boto3", "py7zr", "resolvelib"]
-    wheels = [f"runtime/wheels/{w.name}" for w in (boto, wheel, rl)]
+    assert [a.name for a in part.artifacts] == ["boto3", "py7zr"]
+    wheels = [f"runtime/wheels/{w.name}" for w in (boto, wheel)]
     assert part.section == {"mode": "distro", "python_version": "3.11", "wheels": wheels}
 
 

@@ -2,7 +2,8 @@
 
 ``LoopbackServer`` serves files from a directory (``root``) and in-memory routes (``routes``: path, with
 or without its query -> bytes or a callable returning ``(status, headers, body)``), honours single ``Range: bytes=N-``
-requests with 206 as real servers do, and counts requests and body bytes sent per path so a test can
+requests with 206 as real servers do (and ``If-Range`` against a route's ``ETag`` or ``Last-Modified``
+header), and counts requests and body bytes sent per path so a test can
 prove that nothing was fetched twice.  Faults for download tests are set per path in ``faults``:
 
     "drop_after": N     close the connection after N body bytes (a lost connection)
@@ -81,103 +82,106 @@ class LoopbackServer:
         return None
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        server = self
+        return type("Handler", (_Handler,), {"loopback": self})
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # no 40 ms delayed-ACK stall on reused connections
 
-            def log_message(self, *args: object) -> None:  # keep test output clean
-                pass
+class _Handler(BaseHTTPRequestHandler):
+    """Answers for one ``LoopbackServer`` (``loopback``, set on a subclass per server)."""
 
-            def do_HEAD(self) -> None:
-                self._serve(head=True)
+    loopback: LoopbackServer
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # no 40 ms delayed-ACK stall on reused connections
 
-            def do_GET(self) -> None:
-                self._serve(head=False)
+    def log_message(self, *args: object) -> None:  # keep test output clean
+        pass
 
-            def _serve(self, head: bool) -> None:
-                with server._lock:
-                    server.active += 1
-                try:
-                    self._answer(head)
-                finally:
-                    with server._lock:
-                        server.active -= 1
+    def do_HEAD(self) -> None:
+        self._serve(head=True)
 
-            def _answer(self, head: bool) -> None:
-                path = self.path
-                fault = server.faults.get(path, {})
-                with server._lock:
-                    server.requests[path] += 1
-                if fault.get("delay"):
-                    time.sleep(fault["delay"])
-                if fault.get("status"):
-                    self.send_response(fault["status"])
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                found = server._body_for(self, path)
-                if found is None:
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                status, headers, body = found
-                start = 0
-                rng = self.headers.get("Range")
-                if rng and status == 200 and not fault.get("ignore_range") and rng.startswith("bytes="):
-                    server.ranges.append((path, rng))
-                    first = rng[len("bytes=") :].split("-", 1)[0]
-                    if first.isdigit() and int(first) < len(body):
-                        start = int(first)
-                        status = 206
-                        headers = {**headers, "Content-Range": f"bytes {start}-{len(body) - 1}/{len(body)}"}
-                    elif first.isdigit():
-                        self.send_response(416)
-                        self.send_header("Content-Range", f"bytes */{len(body)}")
-                        self.send_header("Content-Length", "0")
-                        self.end_headers()
-                        return
-                payload = body[start:]
-                if fault.get("corrupt") and payload:
-                    payload = bytes([payload[0] ^ 0xFF]) + payload[1:]
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Accept-Ranges", "bytes")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                if head:
-                    return
-                self._write(path, payload, fault)
+    def do_GET(self) -> None:
+        self._serve(head=False)
 
-            def _write(self, path: str, payload: bytes, fault: dict[str, Any]) -> None:
-                limit = fault.get("drop_after")
-                rate = fault.get("rate")
-                chunk = 64 * 1024 if not rate else max(1024, int(rate) // 20)
-                sent = 0
-                try:
-                    while sent < len(payload):
-                        piece = payload[sent : sent + chunk]
-                        if limit is not None and sent + len(piece) > limit:
-                            piece = piece[: max(0, limit - sent)]
-                            self.wfile.write(piece)
-                            sent += len(piece)
-                            self.close_connection = True
-                            break
-                        self.wfile.write(piece)
-                        sent += len(piece)
-                        if rate:
-                            time.sleep(len(piece) / rate)
-                    self.wfile.flush()
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-                finally:
-                    with server._lock:
-                        server.bytes_sent[path] += sent
-                if limit is not None and sent >= limit:
-                    with contextlib.suppress(OSError):
-                        self.connection.shutdown(2)
+    def _serve(self, head: bool) -> None:
+        server = self.loopback
+        with server._lock:
+            server.active += 1
+        try:
+            self._answer(head)
+        finally:
+            with server._lock:
+                server.active -= 1
 
-        return Handler
+    def _empty(self, status: int, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _answer(self, head: bool) -> None:
+        server, path = self.loopback, self.path
+        fault = server.faults.get(path, {})
+        with server._lock:
+            server.requests[path] += 1
+        if fault.get("delay"):
+            time.sleep(fault["delay"])
+        if fault.get("status"):
+            return self._empty(fault["status"])
+        found = server._body_for(self, path)
+        if found is None:
+            return self._empty(404)
+        status, headers, body = found
+        start = 0
+        rng = self.headers.get("Range")
+        if_range = self.headers.get("If-Range")
+        if if_range is not None and if_range not in (headers.get("ETag"), headers.get("Last-Modified")):
+            rng = None  # RFC 9110: the validator does not match, so the whole (changed) file is sent
+        if rng and status == 200 and not fault.get("ignore_range") and rng.startswith("bytes="):
+            server.ranges.append((path, rng))
+            first = rng[len("bytes=") :].split("-", 1)[0]
+            if first.isdigit() and int(first) < len(body):
+                start = int(first)
+                status = 206
+                headers = {**headers, "Content-Range": f"bytes {start}-{len(body) - 1}/{len(body)}"}
+            elif first.isdigit():
+                return self._empty(416, {"Content-Range": f"bytes */{len(body)}"})
+        payload = body[start:]
+        if fault.get("corrupt") and payload:
+            payload = bytes([payload[0] ^ 0xFF]) + payload[1:]
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if not head:
+            self._write(path, payload, fault)
+
+    def _write(self, path: str, payload: bytes, fault: dict[str, Any]) -> None:
+        server = self.loopback
+        limit = fault.get("drop_after")
+        rate = fault.get("rate")
+        chunk = 64 * 1024 if not rate else max(1024, int(rate) // 20)
+        sent = 0
+        try:
+            while sent < len(payload):
+                piece = payload[sent : sent + chunk]
+                if limit is not None and sent + len(piece) > limit:
+                    piece = piece[: max(0, limit - sent)]
+                    self.wfile.write(piece)
+                    sent += len(piece)
+                    self.close_connection = True
+                    break
+                self.wfile.write(piece)
+                sent += len(piece)
+                if rate:
+                    time.sleep(len(piece) / rate)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        finally:
+            with server._lock:
+                server.bytes_sent[path] += sent
+        if limit is not None and sent >= limit:
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(2)

@@ -1,4 +1,4 @@
-"""Payload volumes and sizes: the split archive reads back exactly, whatever the volume size."""
+"""The payload: the split archive reads back exactly, whatever the volume size, and 7-Zip reads it."""
 
 from __future__ import annotations
 
@@ -8,20 +8,9 @@ import subprocess
 
 import pytest
 
-from bundler.core.archive import FAT32_MAX, Payload, find_volumes, parse_size, write_payload
-from bundler.core.errors import InputError
-from bundler.core.verify import verify_bundle
+from bundler.core.archive import Payload, write_payload
+from bundler.core.volumes import find_volumes
 from tests.support.synthetic import make_files
-
-
-def test_volume_sizes_parse_and_4g_fits_fat32():
-    assert parse_size("700m") == 700 * 1024**2
-    assert parse_size("512K") == 512 * 1024
-    assert parse_size("4g") == FAT32_MAX
-    assert parse_size("1000000") == 1_000_000
-    for bad in ("4x", "", "1k"):
-        with pytest.raises(InputError):
-            parse_size(bad)
 
 
 @pytest.mark.parametrize("volume", [None, 65536, 65537, 300_000])
@@ -42,16 +31,6 @@ def test_members_read_back_exactly_across_volume_boundaries(tmp_path, volume):
         assert {n: h.hexdigest() for n, h in streamed.items()} == {
             f"bin/{n}": hashlib.sha256(d).hexdigest() for n, d in files.items() if d
         }
-
-
-def test_verify_reports_a_directory_without_sums_or_payload(tmp_path):
-    (tmp_path / "b").mkdir()
-    (tmp_path / "b" / "bundle.lock").write_text("{}")
-    report = verify_bundle(tmp_path / "b")
-    assert "SHA256SUMS is missing: the bundle's files cannot be checked" in report.problems
-    assert "no payload: neither payload.7z nor payload.7z.001 is there" in report.problems
-    with pytest.raises(InputError, match="no such bundle directory"):
-        verify_bundle(tmp_path / "nope")
 
 
 @pytest.mark.skipif(shutil.which("7zz") is None, reason="needs 7-Zip's 7zz (Debian package '7zip')")

@@ -3,7 +3,7 @@
 import pytest
 
 from bundler.core.errors import InputError
-from bundler.spec import DebianSourceRef, load_spec, parse_one_line_source
+from bundler.spec import DebianSourceRef, load_spec
 from tests.support.paths import REPO
 
 ROOT = REPO
@@ -67,15 +67,3 @@ def test_missing_target_and_unpinned_ruby_are_errors(tmp_path):
         _load(tmp_path, text)
     assert "target: is required" in str(err.value)
     assert "ruby.source.sha256: is required" in str(err.value)
-
-
-def test_one_line_apt_source():
-    src = parse_one_line_source("deb [signed-by=/k.gpg arch=amd64] http://h.invalid/debian bookworm main contrib")
-    assert (src.url, src.suites, src.components, src.keyring) == (
-        "http://h.invalid/debian",
-        ("bookworm",),
-        ("main", "contrib"),
-        "/k.gpg",
-    )
-    with pytest.raises(InputError, match="signed-by"):
-        parse_one_line_source("deb http://h.invalid/debian bookworm main")
