@@ -1,7 +1,8 @@
 """Benchmark: bundle publish/fetch through S3 (moto's server on 127.0.0.1) against boto3's own transfer.
 
-Ours (``bundler.core.s3``): sequential multipart upload with per-part SHA-256 and MD5, the whole
-file's sha256 recorded and checked; fetch streams, hashes and verifies against SHA256SUMS.
+Ours (``bundler.core.s3publish``, ``bundler.core.s3``): sequential multipart upload with per-part
+SHA-256 and MD5, the whole file's sha256 recorded and checked; fetch streams, hashes and verifies
+against SHA256SUMS.
 Reference: ``boto3`` ``upload_file``/``download_file`` (s3transfer, 10 threads, no verification).
 Both talk to the same local moto server, so the ratio shows our overhead, not network speed.
 
@@ -19,7 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bundler.core.s3 import S3Location, fetch, publish  # noqa: E402
+from bundler.core.s3 import S3Location, fetch  # noqa: E402
+from bundler.core.s3publish import publish  # noqa: E402
 from tests.support.motoserver import MotoServer  # noqa: E402
 
 MiB = 1024 * 1024

@@ -1,13 +1,19 @@
-"""``bosh-bundle publish DIR s3://BUCKET/PREFIX``: upload a bundle directory, resumable and checksummed."""
+"""``bosh-bundle publish DIR s3://BUCKET/PREFIX``: upload a bundle directory, resumable and checksummed.
+
+Imports only ``bundler.core`` (the upload lives in ``bundler.core.s3publish``, the AWS access in
+``bundler.core.awssession``).
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from bundler.core.awssession import TRANSFER, AwsAccess, add_arguments
 from bundler.core.cliapp import print_json
 from bundler.core.progress import TermProgress
-from bundler.core.s3 import PART_SIZE, add_s3_options, parse_s3_url, publish, s3_client, summary
+from bundler.core.s3 import parse_s3_url, summary
+from bundler.core.s3publish import PART_SIZE, publish
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,13 +23,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--part-size", type=int, default=PART_SIZE // (1024 * 1024), metavar="MiB", help="multipart part size"
     )
-    add_s3_options(p)
+    add_arguments(p)
+    p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     loc = parse_s3_url(args.url)
-    s3 = s3_client(endpoint_url=args.endpoint_url, profile=args.profile, region=args.region)
+    s3 = AwsAccess.from_args(args).client("s3", settings=TRANSFER)
     bar = TermProgress(quiet=args.json)
     bar.bar.set_description("publish")
     try:

@@ -3,12 +3,14 @@
 ``load_yaml_with_lines`` parses a file into plain Python values and records the line of every key
 path, so that a validator can say ``bundle.yml:12: debs.packages[3]: expected …``.  ``Fields`` walks
 a mapping, takes typed values out of it and reports unknown keys, always naming the file, the line
-and the key path.  Validators collect problems and raise them together (``Problems``).
+and the key path.  Validators collect problems (``bundler.core.problems.Problem``, ``where`` being
+``file:line: key.path``) and raise them together (``Problems``, ``raise_problems``).  Imports
+``bundler.core.errors`` and ``bundler.core.problems``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,6 +18,7 @@ from typing import Any, TypeVar
 import yaml
 
 from bundler.core.errors import InputError
+from bundler.core.problems import Problem
 
 T = TypeVar("T")
 
@@ -88,21 +91,27 @@ def load_yaml_with_lines(path: Path, text: str | None = None) -> Located:
     return Located(path, data, lines)
 
 
+def raise_problems(problems: Sequence[Problem | str]) -> None:
+    """One ``InputError`` naming every problem (the problem itself when there is one); nothing if none."""
+    lines = [str(p) for p in problems]
+    if len(lines) == 1:
+        raise InputError(lines[0])
+    if lines:
+        raise InputError(f"{len(lines)} problems:\n  " + "\n  ".join(lines))
+
+
 class Problems:
     """Collects every problem in an input file, then raises them together as one ``InputError``."""
 
     def __init__(self, doc: Located):
         self.doc = doc
-        self.items: list[str] = []
+        self.items: list[Problem] = []
 
     def add(self, key_path: str, message: str) -> None:
-        self.items.append(f"{self.doc.where(key_path)}: {message}")
+        self.items.append(Problem(self.doc.where(key_path), message))
 
     def raise_if_any(self) -> None:
-        if self.items:
-            if len(self.items) == 1:
-                raise InputError(self.items[0])
-            raise InputError(f"{len(self.items)} problems:\n  " + "\n  ".join(self.items))
+        raise_problems(self.items)
 
 
 _MISSING = object()

@@ -14,6 +14,7 @@ So a local key matches a key pair when any of its fingerprints equals the one AW
 file formats read here are PEM ``RSA PRIVATE KEY`` (PKCS#1, what AWS hands out), ``PRIVATE KEY``
 (PKCS#8) and unencrypted ``OPENSSH PRIVATE KEY`` (what ``ssh-keygen`` writes), with a few lines of
 DER instead of a cryptography dependency: the installer's runtime on the target stays small.
+Imports only ``bundler.core.errors``.
 """
 
 from __future__ import annotations

@@ -1,15 +1,16 @@
-"""``prepare`` and ``teardown``: create, reuse and remove the guide's AWS resources for a site.
+"""``prepare``: create and reuse the guide's AWS resources for a site.
 
 Section 5.2 of the guide has the operator create, in the console, a VPC with one public subnet
 (internet gateway and default route), an elastic IP, a key pair and a security group with five
 rules.  ``prepare`` does the same for whatever the site file does not already name, tagging each
-resource it creates with ``bosh-offline:owner = <site name>``.  A second run finds the tagged
-resources and reuses them, and repairs what it owns (a missing rule, a missing route, a key pair
-that no longer matches the local key, its elastic IP taken by another VM); resources it did not
-create are used as they are and their problems reported, never changed.  ``teardown`` deletes
-exactly the tagged resources, in dependency order, after checking that no instance still runs in
-them.  Both write the resulting ids into the site file (``network.vpc_id``, ``network.subnet_id``,
-``network.security_group_id``, ``microbosh.elastic_ip``), keeping its comments.
+resource it creates with ``bosh-offline:owner = <site name>`` (``installer.aws.owned``).  A second
+run finds the tagged resources and reuses them, and repairs what it owns (a missing rule, a missing
+route, a key pair that no longer matches the local key, its elastic IP taken by another VM);
+resources it did not create are used as they are and their problems reported, never changed.  It
+writes the resulting ids into the site file (``network.vpc_id``, ``network.subnet_id``,
+``network.security_group_id``, ``microbosh.elastic_ip``), keeping its comments.  Its undoing is
+``installer.aws.teardown``.  Imports the session, the key reader, the guide's rules, the site file
+writer, the site model and the site rules (region and zone names).
 """
 
 from __future__ import annotations
@@ -17,48 +18,20 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bundler.core.errors import BundleError, InputError
-from installer.aws.checks import REGION_RE, region_of_zone
+from bundler.core.errors import BundleError
+from bundler.core.yamlfile import raise_problems
 from installer.aws.keys import read_local_key
+from installer.aws.owned import Outcome, owned, owner_filter, tag_spec, tags
 from installer.aws.rules import missing_rules
 from installer.aws.session import AWS_ERRORS, AwsError, Clients, error_code, error_text
 from installer.aws.sitefile import set_values
 from installer.site.model import Site
+from installer.site.rules import name_problems
 
 log = logging.getLogger(__name__)
-OWNER_TAG = "bosh-offline:owner"
-
-
-@dataclass
-class Outcome:
-    """What a prepare or teardown run did, for the CLI to print."""
-
-    actions: list[str] = field(default_factory=list)  # "created vpc vpc-…", "reused …", "deleted …"
-    problems: list[str] = field(default_factory=list)  # what it could not fix (resources it does not own)
-    site_updates: dict[str, str | None] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"actions": self.actions, "problems": self.problems, "site_updates": self.site_updates}
-
-
-def _tags(site: Site, what: str) -> list[dict[str, str]]:
-    return [{"Key": OWNER_TAG, "Value": site.name}, {"Key": "Name", "Value": f"{site.name}-{what}"}]
-
-
-def _spec(site: Site, resource_type: str, what: str) -> list[dict[str, Any]]:
-    return [{"ResourceType": resource_type, "Tags": _tags(site, what)}]
-
-
-def _owner_filter(site: Site) -> dict[str, Any]:
-    return {"Name": f"tag:{OWNER_TAG}", "Values": [site.name]}
-
-
-def _owned(resource: dict[str, Any], site: Site) -> bool:
-    return any(t.get("Key") == OWNER_TAG and t.get("Value") == site.name for t in resource.get("Tags") or [])
 
 
 def _vpc_cidr(cidr: str) -> str:
@@ -66,23 +39,14 @@ def _vpc_cidr(cidr: str) -> str:
     return str(net.supernet(new_prefix=16)) if net.prefixlen > 16 else str(net)
 
 
-def _check_names(site: Site) -> None:
-    region, zone = site.aws.region, site.aws.availability_zone
-    if region_of_zone(region):
-        raise InputError(
-            f"{site.where('aws.region')}: {region!r} is an availability zone; the region is {region_of_zone(region)!r}"
-        )
-    if not REGION_RE.match(region):
-        raise InputError(f"{site.where('aws.region')}: {region!r} is not a region name such as us-east-1")
-    if region_of_zone(zone) != region:
-        raise InputError(
-            f"{site.where('aws.availability_zone')}: {zone!r} is not a zone of {region} (such as {region}a)"
-        )
+def check_names(site: Site) -> None:
+    """``InputError`` when aws.region is not a region or aws.availability_zone not one of its zones."""
+    raise_problems([f"{site.where(p.where)}: {p.message}" for p in name_problems(site)])
 
 
 def prepare(site: Site, clients: Clients, *, write_site: bool = True) -> Outcome:
     """Create what the site lacks, reuse what exists; raises ``AwsError`` if AWS refuses a step."""
-    _check_names(site)
+    check_names(site)
     run = _Prepare(site, clients)
     try:
         run.all()
@@ -116,7 +80,7 @@ class _Prepare:
             step()
 
     def _find(self, call: str, key: str, *filters: dict[str, Any]) -> list[dict[str, Any]]:
-        return getattr(self.ec2, call)(Filters=[_owner_filter(self.site), *filters])[key]
+        return getattr(self.ec2, call)(Filters=[owner_filter(self.site), *filters])[key]
 
     def do_vpc(self) -> None:
         net = self.site.network
@@ -143,7 +107,9 @@ class _Prepare:
                 self.note(f"reused vpc {self.vpc['VpcId']}")
             else:
                 cidr = _vpc_cidr(net.cidr)
-                self.vpc = self.ec2.create_vpc(CidrBlock=cidr, TagSpecifications=_spec(self.site, "vpc", "vpc"))["Vpc"]
+                self.vpc = self.ec2.create_vpc(CidrBlock=cidr, TagSpecifications=tag_spec(self.site, "vpc", "vpc"))[
+                    "Vpc"
+                ]
                 self.note(f"created vpc {self.vpc['VpcId']} ({cidr})")
         self.update("network.vpc_id", self.vpc["VpcId"], net.vpc_id)
 
@@ -172,7 +138,7 @@ class _Prepare:
                     VpcId=vpc_id,
                     CidrBlock=net.cidr,
                     AvailabilityZone=self.site.aws.availability_zone,
-                    TagSpecifications=_spec(self.site, "subnet", "subnet"),
+                    TagSpecifications=tag_spec(self.site, "subnet", "subnet"),
                 )["Subnet"]
                 self.note(f"created subnet {self.subnet['SubnetId']} ({net.cidr} in {self.site.aws.availability_zone})")
         if self.subnet["VpcId"] != vpc_id:
@@ -187,13 +153,13 @@ class _Prepare:
             if have != want:
                 self.outcome.problems.append(
                     f"subnet {self.subnet['SubnetId']} has {what} {have}, the site file says {want}"
-                    + (": prepare does not move subnets" if _owned(self.subnet, self.site) else "")
+                    + (": prepare does not move subnets" if owned(self.subnet, self.site) else "")
                 )
         self.update("network.subnet_id", self.subnet["SubnetId"], net.subnet_id)
 
     def do_gateway(self) -> None:
         vpc_id = self.vpc["VpcId"]
-        if not _owned(self.vpc, self.site):
+        if not owned(self.vpc, self.site):
             return  # routing of a VPC we did not create is the operator's
         gateways = self._find("describe_internet_gateways", "InternetGateways")
         igw = next(
@@ -201,7 +167,7 @@ class _Prepare:
             gateways[0] if gateways else None,
         )
         if igw is None:
-            igw = self.ec2.create_internet_gateway(TagSpecifications=_spec(self.site, "internet-gateway", "igw"))[
+            igw = self.ec2.create_internet_gateway(TagSpecifications=tag_spec(self.site, "internet-gateway", "igw"))[
                 "InternetGateway"
             ]
             self.note(f"created internet gateway {igw['InternetGatewayId']}")
@@ -244,7 +210,9 @@ class _Prepare:
             self.note(f"reused elastic IP {address['PublicIp']}")
             self._free_for_microbosh(address)
         else:
-            address = self.ec2.allocate_address(Domain="vpc", TagSpecifications=_spec(self.site, "elastic-ip", "eip"))
+            address = self.ec2.allocate_address(
+                Domain="vpc", TagSpecifications=tag_spec(self.site, "elastic-ip", "eip")
+            )
             self.note(f"allocated elastic IP {address['PublicIp']}")
         self.update("microbosh.elastic_ip", address["PublicIp"], eip)
 
@@ -254,7 +222,7 @@ class _Prepare:
         if not address.get("AssociationId") or private == self.site.microbosh.static_ip:
             return
         holder = f"{address.get('InstanceId') or address.get('NetworkInterfaceId')} ({private})"
-        if not _owned(address, self.site):
+        if not owned(address, self.site):
             self.outcome.problems.append(
                 f"elastic IP {address['PublicIp']} is on {holder}, not on MicroBOSH, and was not allocated by "
                 "prepare: disassociate it or use another"
@@ -271,7 +239,7 @@ class _Prepare:
         if pair and local:
             if local.matches(pair.get("KeyFingerprint", "")):
                 return
-            if not _owned(pair, self.site):
+            if not owned(pair, self.site):
                 self.outcome.problems.append(
                     f"key pair {kp.name!r} does not match {kp.private_key} and was not created by prepare: "
                     "point key_pair.private_key at its private key, or delete the key pair"
@@ -281,7 +249,7 @@ class _Prepare:
             pair = None
             self.note(f"deleted key pair {kp.name!r}: it no longer matched {kp.private_key}")
         if pair and not local:
-            if not _owned(pair, self.site):
+            if not owned(pair, self.site):
                 self.outcome.problems.append(
                     f"key pair {kp.name!r} exists but {kp.private_key} does not: AWS cannot give its private key "
                     "back; point key_pair.private_key at it, or delete the key pair"
@@ -293,11 +261,11 @@ class _Prepare:
             self.ec2.import_key_pair(
                 KeyName=kp.name,
                 PublicKeyMaterial=local.public_openssh.encode(),
-                TagSpecifications=_spec(self.site, "key-pair", "key"),
+                TagSpecifications=tag_spec(self.site, "key-pair", "key"),
             )
             self.note(f"imported {kp.private_key} as key pair {kp.name!r}")
             return
-        made = self.ec2.create_key_pair(KeyName=kp.name, TagSpecifications=_spec(self.site, "key-pair", "key"))
+        made = self.ec2.create_key_pair(KeyName=kp.name, TagSpecifications=tag_spec(self.site, "key-pair", "key"))
         _write_private_key(kp.private_key, made["KeyMaterial"])
         self.note(f"created key pair {kp.name!r}; private key written to {kp.private_key} (mode 0400)")
 
@@ -323,12 +291,12 @@ class _Prepare:
                 GroupName=net.security_group,
                 Description="BOSH: SSH, bosh-init and director from the operator; all inside the group",
                 VpcId=vpc_id,
-                TagSpecifications=_spec(self.site, "security-group", "sg"),
+                TagSpecifications=tag_spec(self.site, "security-group", "sg"),
             )
-            group = {"GroupId": made["GroupId"], "Tags": _tags(self.site, "sg"), "IpPermissions": []}
+            group = {"GroupId": made["GroupId"], "Tags": tags(self.site, "sg"), "IpPermissions": []}
             self.note(f"created security group {made['GroupId']} ({net.security_group}) in {vpc_id}")
         missing = missing_rules(group, net.operator_cidr)
-        if missing and _owned(group, self.site):
+        if missing and owned(group, self.site):
             self.ec2.authorize_security_group_ingress(
                 GroupId=group["GroupId"],
                 IpPermissions=[r.permission(group["GroupId"], net.operator_cidr) for r in missing],
@@ -351,75 +319,3 @@ def _write_private_key(path: Path, material: str) -> None:
     with os.fdopen(fd, "w", encoding="ascii") as out:
         out.write(material if material.endswith("\n") else material + "\n")
     os.chmod(path, 0o400)
-
-
-def teardown(site: Site, clients: Clients, *, write_site: bool = True) -> Outcome:
-    """Delete every resource tagged as this site's, and nothing else."""
-    _check_names(site)
-    ec2, outcome, owner = clients.ec2, Outcome(), [_owner_filter(site)]
-    step = "listing"
-    try:
-        vpcs = ec2.describe_vpcs(Filters=owner)["Vpcs"]
-        subnets = ec2.describe_subnets(Filters=owner)["Subnets"]
-        vpc_ids = [v["VpcId"] for v in vpcs]
-        subnet_ids = [s["SubnetId"] for s in subnets]
-        for flt in ({"Name": "vpc-id", "Values": vpc_ids}, {"Name": "subnet-id", "Values": subnet_ids}):
-            if not flt["Values"]:
-                continue
-            running = [
-                i["InstanceId"]
-                for r in ec2.describe_instances(Filters=[flt])["Reservations"]
-                for i in r["Instances"]
-                if i.get("State", {}).get("Name") not in ("terminated", "shutting-down")
-            ]
-            if running:
-                raise BundleError(
-                    f"instances still run in the site's network ({', '.join(sorted(running))}): delete the "
-                    "deployments first (bosh-install destroy), then tear down"
-                )
-        step = "elastic IPs"
-        for address in ec2.describe_addresses(Filters=owner)["Addresses"]:
-            if address.get("AssociationId"):
-                ec2.disassociate_address(AssociationId=address["AssociationId"])
-            ec2.release_address(AllocationId=address["AllocationId"])
-            outcome.actions.append(f"released elastic IP {address['PublicIp']}")
-            if site.microbosh.elastic_ip == address["PublicIp"]:
-                outcome.site_updates["microbosh.elastic_ip"] = None
-        step = "key pairs"
-        for pair in ec2.describe_key_pairs(Filters=owner)["KeyPairs"]:
-            ec2.delete_key_pair(KeyName=pair["KeyName"])
-            outcome.actions.append(
-                f"deleted key pair {pair['KeyName']!r} (the private key file {site.key_pair.private_key} is kept)"
-            )
-        step = "security groups"
-        for group in ec2.describe_security_groups(Filters=owner)["SecurityGroups"]:
-            ec2.delete_security_group(GroupId=group["GroupId"])
-            outcome.actions.append(f"deleted security group {group['GroupId']}")
-            if site.network.security_group_id == group["GroupId"]:
-                outcome.site_updates["network.security_group_id"] = None
-        step = "subnets"
-        for subnet in subnets:
-            ec2.delete_subnet(SubnetId=subnet["SubnetId"])
-            outcome.actions.append(f"deleted subnet {subnet['SubnetId']}")
-            if site.network.subnet_id == subnet["SubnetId"]:
-                outcome.site_updates["network.subnet_id"] = None
-        step = "internet gateways"
-        for igw in ec2.describe_internet_gateways(Filters=owner)["InternetGateways"]:
-            for attachment in igw.get("Attachments") or []:
-                ec2.detach_internet_gateway(InternetGatewayId=igw["InternetGatewayId"], VpcId=attachment["VpcId"])
-            ec2.delete_internet_gateway(InternetGatewayId=igw["InternetGatewayId"])
-            outcome.actions.append(f"deleted internet gateway {igw['InternetGatewayId']}")
-        step = "VPCs"
-        for vpc in vpcs:
-            ec2.delete_vpc(VpcId=vpc["VpcId"])
-            outcome.actions.append(f"deleted vpc {vpc['VpcId']}")
-            if site.network.vpc_id == vpc["VpcId"]:
-                outcome.site_updates["network.vpc_id"] = None
-    except AWS_ERRORS as exc:
-        raise AwsError(f"teardown stopped at {step}: {error_text(exc)}") from None
-    if write_site and outcome.site_updates:
-        set_values(site.path, outcome.site_updates)
-        outcome.actions.append(f"emptied {', '.join(sorted(outcome.site_updates))} in {site.path}")
-    if not outcome.actions:
-        outcome.actions.append(f"nothing tagged {OWNER_TAG}={site.name} in {site.aws.region}")
-    return outcome

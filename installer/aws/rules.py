@@ -4,7 +4,8 @@ The guide's group opens SSH (22), the bosh-init agent (6868) and the director AP
 operator's address, and all TCP and all UDP between members of the group (MicroBOSH, the director
 and the VMs they create talk to each other on many ports).  A rule counts as present when an
 inbound permission covers it: same protocol or "all", a port range containing it, and a source
-CIDR containing the operator's (or the group itself for the internal rules).
+CIDR containing the operator's (or the group itself for the internal rules).  Imports only the
+standard library.
 """
 
 from __future__ import annotations

@@ -1,64 +1,66 @@
-"""boto3 clients built from the site file, with credentials kept out of every log and message.
+"""boto3 clients for a site, with credentials kept out of every log and message.
 
-The site names either a profile (``aws.profile``, read from the usual AWS config files) or a key
-pair (``aws.access_key_id`` + ``aws.secret_access_key``), and optionally ``aws.endpoint_url`` for an
-AWS-compatible endpoint.  ``Clients`` hands out one client per service for the site's region.
-``SecretFilter`` replaces credential values in log records, for callers that turn on debug logging
-(botocore logs request headers at that level).
+``clients_for(site)`` builds ``Clients`` from the site's ``AwsAccess`` (``installer.site.credentials``;
+the session itself is ``bundler.core.awssession``'s, the one session builder of the project):
+one cached client per service and region, with few quick retries.  ``quiet_secrets`` holds the
+credentials out of the log handlers for the duration of a block, through the installer's one
+redaction (``installer.redact``), for callers that turn on debug logging (botocore logs request
+headers at that level).  ``error_text``/``error_code`` turn boto3 failures into one-line reasons.
+Imports ``bundler.core``, the site model and credentials, and ``installer.redact``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
-import botocore.config
 import botocore.exceptions
 
-from bundler.core.errors import BundleError, InputError
+from bundler.core.awssession import QUICK, AwsAccess
+from bundler.core.errors import BundleError
+from installer.redact import Redactor, guard_logging, unguard_logging
+from installer.site.credentials import site_access
 from installer.site.model import Site
 
 log = logging.getLogger(__name__)
 
-# Few quick retries: a preflight that waits minutes on a wrong endpoint helps nobody.
-CLIENT_CONFIG = botocore.config.Config(
-    retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=10, read_timeout=60
-)
-
-
-def make_session(
-    *, profile: str | None = None, access_key_id: str | None = None, secret_access_key: str | None = None
-) -> boto3.session.Session:
-    try:
-        if access_key_id:
-            return boto3.session.Session(aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key)
-        return boto3.session.Session(profile_name=profile) if profile else boto3.session.Session()
-    except botocore.exceptions.ProfileNotFound:
-        raise InputError(f"AWS profile {profile!r} is not in the AWS config files (~/.aws/config)") from None
+# botocore and boto3 log request headers and signing details at DEBUG: held at INFO while guarded
+CHATTY_LOGGERS = ("botocore", "boto3")
 
 
 @dataclass
 class Clients:
-    """boto3 clients for one region and endpoint; secrets listed in ``secrets`` for redaction."""
+    """boto3 clients for one access (credentials, region, endpoint); its secrets are listed for redaction."""
 
-    session: Any
-    region: str
-    endpoint_url: str | None = None
-    secrets: tuple[str, ...] = ()
+    access: AwsAccess
+    session: Any = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:  # never show the session's credentials
         return f"Clients(region={self.region!r}, endpoint_url={self.endpoint_url!r})"
 
+    @property
+    def region(self) -> str:
+        return self.access.region or ""
+
+    @property
+    def endpoint_url(self) -> str | None:
+        return self.access.endpoint_url
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return self.access.secrets
+
     def client(self, service: str, region: str | None = None) -> Any:
         region = region or self.region
         key = f"{service}@{region}"
         if key not in self._cache:
-            self._cache[key] = self.session.client(
-                service, region_name=region, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG
-            )
+            if self.session is None:
+                self.session = self.access.session()
+            self._cache[key] = self.access.client(service, session=self.session, region=region, settings=QUICK)
         return self._cache[key]
 
     @property
@@ -71,14 +73,19 @@ class Clients:
 
 
 def clients_for(site: Site) -> Clients:
-    aws = site.aws
-    session = make_session(
-        profile=aws.profile, access_key_id=aws.access_key_id, secret_access_key=aws.secret_access_key
-    )
-    how = "access key from the site file" if aws.access_key_id else f"profile {aws.profile or 'default'}"
-    log.info("AWS: region %s, %s%s", aws.region, how, f", endpoint {aws.endpoint_url}" if aws.endpoint_url else "")
-    secrets = tuple(s for s in (aws.access_key_id, aws.secret_access_key) if s)
-    return Clients(session, aws.region, aws.endpoint_url, secrets)
+    access = site_access(site)
+    log.info("AWS: region %s, %s", access.region, access.describe())
+    return Clients(access, access.session())
+
+
+@contextmanager
+def quiet_secrets(secrets: tuple[str, ...]) -> Iterator[None]:
+    """Scrub ``secrets`` from every log record, and hold botocore at INFO, for the duration of the block."""
+    attached = guard_logging(Redactor(secrets), quiet=CHATTY_LOGGERS)
+    try:
+        yield
+    finally:
+        unguard_logging(attached)
 
 
 def error_text(exc: BaseException) -> str:
@@ -104,41 +111,3 @@ AWS_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError
 
 class AwsError(BundleError):
     """An AWS call that failed; the message names the operation and AWS's reason."""
-
-
-class SecretFilter(logging.Filter):
-    """Replace the given secret strings in every log record passing through a handler."""
-
-    def __init__(self, secrets: tuple[str, ...]):
-        super().__init__()
-        self.secrets = tuple(sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True))
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            text = record.getMessage()
-            scrubbed = text
-            for secret in self.secrets:
-                scrubbed = scrubbed.replace(secret, "<redacted>")
-            if scrubbed != text:
-                record.msg, record.args = scrubbed, None
-        return True
-
-
-def guard_logging(secrets: tuple[str, ...]) -> list[tuple[logging.Handler, SecretFilter]]:
-    """Attach a ``SecretFilter`` to the root logger's handlers; returns what to detach afterwards.
-
-    botocore at DEBUG level logs request headers and signing details, so it is held at INFO.
-    """
-    logging.getLogger("botocore").setLevel(max(logging.getLogger().level, logging.INFO))
-    logging.getLogger("boto3").setLevel(max(logging.getLogger().level, logging.INFO))
-    flt = SecretFilter(secrets)
-    attached = []
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(flt)
-        attached.append((handler, flt))
-    return attached
-
-
-def unguard_logging(attached: list[tuple[logging.Handler, SecretFilter]]) -> None:
-    for handler, flt in attached:
-        handler.removeFilter(flt)

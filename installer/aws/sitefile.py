@@ -5,6 +5,7 @@
 section, and appends a missing section at the end.  The result is parsed again and compared before
 it atomically replaces the file; its mode is kept, and narrowed to 0600 when the file holds an AWS
 secret key.  Only block-style two-level keys (``section.key``) with scalar values are edited.
+Imports ``bundler.core.yamlfile`` and ``bundler.core.errors``.
 """
 
 from __future__ import annotations

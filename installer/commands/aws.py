@@ -1,4 +1,7 @@
-"""``bosh-install aws check|prepare|teardown``: the AWS side of the guide, checked and automated."""
+"""``bosh-install aws check|prepare|teardown``: the AWS side of the guide, checked and automated.
+
+Imports the ``installer.aws`` package, the site model and the lock.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,10 @@ from pathlib import Path
 from bundler.core.cliapp import print_json
 from bundler.core.lock import read_lock
 from installer.aws.checks import Check, preflight
-from installer.aws.prepare import Outcome, prepare, teardown
-from installer.aws.session import clients_for, guard_logging, unguard_logging
+from installer.aws.owned import Outcome
+from installer.aws.prepare import prepare
+from installer.aws.session import clients_for, quiet_secrets
+from installer.aws.teardown import teardown
 from installer.site.model import load_site
 
 
@@ -60,11 +65,8 @@ def run_check(args: argparse.Namespace) -> int:
     site = load_site(args.site)
     lock = read_lock(args.lock) if args.lock else None
     clients = clients_for(site)
-    guard = guard_logging(clients.secrets)
-    try:
+    with quiet_secrets(clients.secrets):
         checks = preflight(site, lock, clients)
-    finally:
-        unguard_logging(guard)
     ok = all(c.ok for c in checks)
     if args.json:
         print_json({"ok": ok, "checks": [c.to_json() for c in checks]})
@@ -87,11 +89,8 @@ def _report(outcome: Outcome, as_json: bool) -> int:
 def _run_with_site(args: argparse.Namespace, action) -> int:
     site = load_site(args.site)
     clients = clients_for(site)
-    guard = guard_logging(clients.secrets)
-    try:
+    with quiet_secrets(clients.secrets):
         outcome = action(site, clients)
-    finally:
-        unguard_logging(guard)
     return _report(outcome, args.json)
 
 

@@ -1,13 +1,23 @@
-"""``bosh-install fetch s3://BUCKET/PREFIX DIR``: download a published bundle, verified, resumable."""
+"""``bosh-install fetch s3://BUCKET/PREFIX DIR``: download a published bundle, verified, resumable.
+
+The AWS access is the command line's (``--profile``, ``--region``, ``--endpoint-url``) or, with
+``--site``, the site file's (its keys or profile, region and endpoint; the command line wins where
+both give a value), and its keys are kept out of the logs while the download runs.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
+from bundler.core.awssession import TRANSFER, AwsAccess, add_arguments
 from bundler.core.cliapp import print_json
 from bundler.core.progress import TermProgress
-from bundler.core.s3 import add_s3_options, fetch, parse_s3_url, s3_client, summary
+from bundler.core.s3 import fetch, parse_s3_url, summary
+from installer.aws.session import quiet_secrets
+from installer.site.credentials import site_access
+from installer.site.model import load_site
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,28 +25,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("url", metavar="s3://BUCKET/PREFIX")
     p.add_argument("dest", type=Path, metavar="DIR", help="directory to download the bundle into")
     p.add_argument("--site", type=Path, default=None, help="take credentials and endpoint from this site file")
-    add_s3_options(p)
+    add_arguments(p)
+    p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.set_defaults(func=run)
+
+
+def access_of(args: argparse.Namespace) -> AwsAccess:
+    given = AwsAccess.from_args(args)
+    if not args.site:
+        return given
+    from_site = site_access(load_site(args.site))
+    return dataclasses.replace(
+        from_site,
+        profile=given.profile or from_site.profile,
+        region=given.region or from_site.region,
+        endpoint_url=given.endpoint_url or from_site.endpoint_url,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     loc = parse_s3_url(args.url)
-    creds: dict = {"profile": args.profile, "region": args.region, "endpoint_url": args.endpoint_url}
-    if args.site:
-        from installer.site.model import load_site
-
-        site = load_site(args.site)
-        creds.update(
-            profile=args.profile or site.aws.profile,
-            access_key_id=site.aws.access_key_id,
-            secret_access_key=site.aws.secret_access_key,
-            region=args.region or site.aws.region,
-            endpoint_url=args.endpoint_url or site.aws.endpoint_url,
-        )
+    access = access_of(args)
     bar = TermProgress(quiet=args.json)
     bar.bar.set_description("fetch")
     try:
-        report = fetch(s3_client(**creds), loc, args.dest, progress=lambda _, n: bar.advance(n))
+        with quiet_secrets(access.secrets):
+            report = fetch(access.client("s3", settings=TRANSFER), loc, args.dest, progress=lambda _, n: bar.advance(n))
     finally:
         bar.close()
     if args.json:

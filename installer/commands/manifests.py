@@ -4,7 +4,8 @@
 ``--out`` after checking them; ``check`` only reports.  Both list every problem, each naming the
 site field to change.  The BOSH manifest needs MicroBOSH's director UUID: ``--director-uuid``, or
 the one ``bosh-install deploy microbosh`` recorded in the state dir; without either it is rendered
-with a placeholder and its UUID is not checked.
+with a placeholder and its UUID is not checked.  Imports the deploy preparation, the manifests
+package and the state directory's layout.
 """
 
 from __future__ import annotations
@@ -13,25 +14,23 @@ import argparse
 from pathlib import Path
 
 from bundler.core.cliapp import print_json
-from installer.deploy import driver as deploy
+from installer.deploy import prepared as deploy
 from installer.manifests import render as manifests
-from installer.manifests import validate
+from installer.manifests.check import raise_if_any
+from installer.state import DEFAULT_STATE_DIR, StateDir
 
 
 def add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--site", type=Path, default=Path("site.yml"), help="the site file (default: site.yml)")
     p.add_argument("--bundle", type=Path, help="the bundle directory (its bundle.lock is used)")
     p.add_argument("--lock", type=Path, help="the bundle lock (default: BUNDLE/bundle.lock)")
-    p.add_argument(
-        "--state-dir", type=Path, default=deploy.DEFAULT_STATE_DIR, help="installer state (default: %(default)s)"
-    )
+    p.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help="installer state (default: %(default)s)")
     p.add_argument("--payload", type=Path, help="where the payload was extracted (default: STATE_DIR/payload)")
 
 
-def resolve_inputs(args: argparse.Namespace) -> tuple[Path, deploy.Paths]:
+def resolve_inputs(args: argparse.Namespace) -> tuple[Path, StateDir]:
     lock = args.lock or (args.bundle / "bundle.lock" if args.bundle else Path("bundle.lock"))
-    payload = args.payload or args.state_dir / "payload"
-    return lock, deploy.Paths(args.state_dir.absolute(), payload.absolute())
+    return lock, StateDir(args.state_dir.absolute(), args.payload.absolute() if args.payload else None)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     lock, paths = resolve_inputs(args)
     kinds = [args.only] if args.only else list(manifests.KINDS)
-    uuid = args.director_uuid or deploy.recorded_uuid(paths.state_dir)
+    uuid = args.director_uuid or deploy.recorded_uuid(paths.path)
     prepared = deploy.prepare(args.site, lock, paths, kinds, uuid, args.bundle)
     written: list[str] = []
     if args.action == "render" and not prepared.problems:
@@ -59,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"ok": not prepared.problems, "problems": prepared.problems, "written": written})
         return 2 if prepared.problems else 0
-    validate.raise_if_any(prepared.problems)
+    raise_if_any(prepared.problems)
     for path in written:
         print(f"wrote {path}")
     if args.action == "check":

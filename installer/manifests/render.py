@@ -4,7 +4,8 @@ The templates are ``manifests/microbosh.yml`` and ``manifests/bosh.yml``: the gu
 with ``((NAME))`` placeholders.  ``render`` loads a template with ``yaml.safe_load`` and replaces
 each placeholder from a flat table of values built here (``_values``): site fields under their own
 names (``network.cidr``), derived values (gateway ``.1``, DNS ``.2`` and the BOSH jobs' static IPs
-come from the site loader or from the cidr), artifacts from the lock (``release.bosh.url`` is
+come from the site loader or from the cidr: ``installer.site.addresses``), the CPI's keys
+(``installer.site.credentials``), artifacts from the lock (``release.bosh.url`` is
 ``file://`` + the extracted payload path, ``release.bosh.sha1`` the lock's sha1 or, failing that,
 the sha1 of the file after its sha256 has been checked) and secrets from the vars store.
 
@@ -12,13 +13,11 @@ While substituting, ``render`` records for every manifest key path which site fi
 from (``Rendered.sources``), so that a problem the manifest validator finds in the rendered manifest
 names the site field to change rather than a line of generated YAML.  No template engine: a
 placeholder is either the whole scalar (the value keeps its type) or text inside a string.
+Imports the lock, the digest, the site model, addresses and credentials, and the vars store's ``Secrets``.
 """
 
 from __future__ import annotations
 
-import configparser
-import hashlib
-import ipaddress
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -28,27 +27,22 @@ from typing import Any
 
 import yaml
 
+from bundler.core.digest import hash_file
 from bundler.core.errors import InputError, IntegrityError
 from bundler.core.lock import Artifact, Lock
+from bundler.core.problems import Problem
 from installer.manifests.secrets import Secrets
+from installer.site.addresses import BOSH_JOBS, DIRECTOR_JOB_INDEX, bosh_reserved, bosh_static_ips
+from installer.site.credentials import Credentials
 from installer.site.model import BoshSettings, Site
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "manifests"
 KINDS = ("microbosh", "bosh")
-# The BOSH v1 jobs, in the order their static IPs are taken from ``bosh.static_ips``.
-BOSH_JOBS = ("postgres", "nats", "redis", "blobstore", "registry", "director", "health_monitor")
 RELEASES = {"microbosh": ("bosh", "bosh-aws-cpi"), "bosh": ("bosh",)}
 STEMCELL_VARIANT = {"microbosh": "light", "bosh": "regular"}
 SITE_SECTIONS = ("name", "aws", "network", "key_pair", "microbosh", "bosh", "ntp", "vars_store")
 _PLACEHOLDER = re.compile(r"\(\(\s*([A-Za-z0-9_.\-]+)\s*\)\)")
 UNKNOWN_UUID = "UNKNOWN-UNTIL-MICROBOSH-IS-UP"
-
-
-@dataclass(frozen=True)
-class Credentials:
-    access_key_id: str
-    secret_access_key: str
-    source: str  # "site file" or "profile NAME in FILE"
 
 
 @dataclass(frozen=True)
@@ -71,7 +65,7 @@ class Rendered:
     manifest: dict[str, Any]
     sources: Mapping[str, str]  # manifest key path -> where its value came from (site field, lock:…, secret:…)
     artifacts: tuple[ArtifactFile, ...] = ()
-    problems: tuple[tuple[str, str], ...] = ()  # (site field or origin, message) found while rendering
+    problems: tuple[Problem, ...] = ()  # found while rendering; ``where`` is a site field or an origin
 
     @property
     def text(self) -> str:
@@ -87,104 +81,28 @@ class Rendered:
         return None
 
 
-# ---------------------------------------------------------------- addresses
+# ---------------------------------------------------------------- artifacts
 
 
-def parse_range(text: str) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]:
-    """``10.0.0.2-10.0.0.9``, ``10.0.0.2 - 10.0.0.9`` or one address; ValueError if malformed."""
-    first, sep, last = str(text).partition("-")
-    a = ipaddress.IPv4Address(first.strip())
-    b = ipaddress.IPv4Address(last.strip()) if sep else a
-    if b < a:
-        raise ValueError(f"{text!r}: the range ends before it starts")
-    return a, b
-
-
-def _network(site: Site) -> ipaddress.IPv4Network | None:
-    try:
-        return ipaddress.IPv4Network(site.network.cidr, strict=True)
-    except (ValueError, TypeError):
-        return None
-
-
-def _ip(text: str | None) -> ipaddress.IPv4Address | None:
-    try:
-        return ipaddress.IPv4Address(text) if text else None
-    except ValueError:
-        return None
-
-
-def reserved_addresses(site: Site) -> set[ipaddress.IPv4Address]:
-    out: set[ipaddress.IPv4Address] = set()
-    for entry in site.network.reserved:
-        try:
-            a, b = parse_range(entry)
-        except ValueError:
-            continue
-        if int(b) - int(a) > 65536:
-            continue
-        out.update(ipaddress.IPv4Address(i) for i in range(int(a), int(b) + 1))
-    return out
-
-
-def aws_reserved(net: ipaddress.IPv4Network) -> set[ipaddress.IPv4Address]:
-    """AWS keeps the first four addresses of a subnet and its last one."""
-    return {net.network_address + i for i in range(4)} | {net.broadcast_address}
-
-
-def bosh_static_ips(site: Site) -> tuple[str, ...]:
-    """The site's ``bosh.static_ips`` or, if empty, the first free addresses of the subnet in job order."""
-    bosh = site.bosh or BoshSettings()
-    if bosh.static_ips:
-        return bosh.static_ips
-    net = _network(site)
-    if net is None:
-        return ()
-    taken = aws_reserved(net) | reserved_addresses(site)
-    taken |= {a for a in (_ip(site.network.gateway), _ip(site.microbosh.static_ip)) if a}
-    taken |= {a for a in map(_ip, site.network.dns) if a}
-    free: list[str] = []
-    for host in net.hosts():
-        if host not in taken:
-            free.append(str(host))
-            if len(free) == len(BOSH_JOBS):
-                break
-    return tuple(free)
-
-
-def bosh_reserved(site: Site) -> list[str]:
-    """The site's reserved ranges plus MicroBOSH's address, which the BOSH director must not hand out."""
-    out = [_spaced(r) for r in site.network.reserved]
-    mb = _ip(site.microbosh.static_ip)
-    if mb is not None and mb not in reserved_addresses(site):
-        out.append(str(mb))
-    return out
-
-
-def _spaced(entry: str) -> str:
-    first, sep, last = str(entry).partition("-")
-    return f"{first.strip()} - {last.strip()}" if sep else first.strip()
-
-
-# ---------------------------------------------------------------- artifacts and credentials
-
-
-def artifact_files(kind: str, lock: Lock, payload: Path) -> tuple[list[ArtifactFile], list[tuple[str, str]]]:
+def artifact_files(kind: str, lock: Lock, payload: Path) -> tuple[list[ArtifactFile], list[Problem]]:
     """The releases and stemcell ``kind`` uses, with a sha1 from the lock's meta when it has one."""
     found: list[ArtifactFile] = []
-    problems: list[tuple[str, str]] = []
+    problems: list[Problem] = []
     for name in RELEASES[kind]:
         art = lock.find("release", name)
         if art is None:
-            problems.append(("lock", f"the bundle lock has no release named {name!r}; rebuild the bundle with it"))
+            problems.append(
+                Problem("lock", f"the bundle lock has no release named {name!r}; rebuild the bundle with it")
+            )
             continue
         found.append(ArtifactFile(f"release.{name}", art, payload / art.path, art.meta.get("sha1")))
     variant = STEMCELL_VARIANT[kind]
-    stemcells = [a for a in lock.by_kind("stemcell") if a.meta.get("variant", "regular") == variant]
-    if not stemcells:
-        problems.append(("lock", f"the bundle lock has no {variant} stemcell (needed for {kind}); rebuild the bundle"))
+    art = lock.stemcell(variant)
+    if art is None:
+        problems.append(
+            Problem("lock", f"the bundle lock has no {variant} stemcell (needed for {kind}); rebuild the bundle")
+        )
     else:
-        art = stemcells[0]
         found.append(ArtifactFile(f"stemcell.{variant}", art, payload / art.path, art.meta.get("sha1")))
     return found, problems
 
@@ -199,44 +117,13 @@ def verify_file(af: ArtifactFile) -> str:
         ) from None
     if size != af.artifact.size:
         raise IntegrityError(f"{af.path}: {size} bytes, the lock says {af.artifact.size}; extract the bundle again")
-    sha256, sha1 = hashlib.sha256(), hashlib.sha1()
-    with open(af.path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            sha256.update(chunk)
-            sha1.update(chunk)
-    if sha256.hexdigest() != af.artifact.sha256:
-        raise IntegrityError(f"{af.path}: sha256 {sha256.hexdigest()} differs from the lock's {af.artifact.sha256}")
-    if af.sha1 and sha1.hexdigest() != af.sha1:
-        raise IntegrityError(f"{af.path}: sha1 {sha1.hexdigest()} differs from the lock's {af.sha1}")
-    return sha1.hexdigest()
-
-
-def aws_credentials(site: Site) -> Credentials:
-    """Keys from the site file, or from a profile in the shared credentials file (read locally only)."""
-    aws = site.aws
-    if aws.access_key_id and aws.secret_access_key:
-        return Credentials(aws.access_key_id, aws.secret_access_key, "site file")
-    profile = aws.profile or "default"
-    files = [
-        Path(os.environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")).expanduser(),
-        Path(os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")).expanduser(),
-    ]
-    for path in files:
-        parser = configparser.ConfigParser()
-        try:
-            parser.read(path, encoding="utf-8")
-        except configparser.Error:
-            continue
-        for section in (profile, f"profile {profile}"):
-            if parser.has_section(section):
-                key = parser.get(section, "aws_access_key_id", fallback=None)
-                secret = parser.get(section, "aws_secret_access_key", fallback=None)
-                if key and secret:
-                    return Credentials(key, secret, f"profile {profile} in {path}")
-    raise InputError(
-        f"{site.where('aws.profile')}: no keys for profile {profile!r} in {' or '.join(map(str, files))}; "
-        "give aws.access_key_id and aws.secret_access_key, or a profile that has them"
-    )
+    sha256 = hash_file(af.path)[0]
+    if sha256 != af.artifact.sha256:
+        raise IntegrityError(f"{af.path}: sha256 {sha256} differs from the lock's {af.artifact.sha256}")
+    sha1 = hash_file(af.path, algorithm="sha1")[0]
+    if af.sha1 and sha1 != af.sha1:
+        raise IntegrityError(f"{af.path}: sha1 {sha1} differs from the lock's {af.sha1}")
+    return sha1
 
 
 # ---------------------------------------------------------------- values and substitution
@@ -253,7 +140,6 @@ class _Values:
 
 
 def _values(
-    kind: str,
     site: Site,
     artifacts: list[ArtifactFile],
     secrets: Secrets,
@@ -261,6 +147,22 @@ def _values(
     director_uuid: str | None,
 ) -> _Values:
     v = _Values()
+    _site_values(v, site, credentials)
+    _bosh_values(v, site)
+    v.put("director_uuid", director_uuid or UNKNOWN_UUID, "director_uuid (read from MicroBOSH: bosh status --uuid)")
+    for af in artifacts:
+        origin = f"lock:{af.artifact.path}"
+        v.put(f"{af.role}.url", af.url, origin)
+        v.put(f"{af.role}.sha1", af.sha1, origin)
+        v.put(f"{af.role}.name", af.artifact.name, origin)
+        v.put(f"{af.role}.version", af.artifact.version, origin)
+    for name, value in secrets.values_by_name.items():
+        v.put(f"secret.{name}", value, f"secret:{secrets.deployment}.{name}")
+    return v
+
+
+def _site_values(v: _Values, site: Site, credentials: Credentials) -> None:
+    """The site's fields under their own names, and MicroBOSH's."""
     v.put("name", site.name)
     v.put("aws.region", site.aws.region)
     v.put("aws.availability_zone", site.aws.availability_zone)
@@ -283,12 +185,16 @@ def _values(
     v.put("microbosh.instance_type", mb.instance_type)
     v.put("microbosh.disk_size", mb.disk_size)
     v.put("microbosh.director_name", mb.director_name)
+
+
+def _bosh_values(v: _Values, site: Site) -> None:
+    """The BOSH deployment's values: the jobs' addresses in ``BOSH_JOBS`` order, types, workers."""
     bosh = site.bosh or BoshSettings()
     ips = bosh_static_ips(site)
     v.put("bosh.static_ips", list(ips))
     for i, job in enumerate(BOSH_JOBS):
         v.put(f"bosh.ip.{job}", ips[i] if i < len(ips) else None, f"bosh.static_ips[{i}]")
-    director_ip = ips[BOSH_JOBS.index("director")] if len(ips) > BOSH_JOBS.index("director") else None
+    director_ip = ips[DIRECTOR_JOB_INDEX] if len(ips) > DIRECTOR_JOB_INDEX else None
     v.put("bosh.reserved", bosh_reserved(site), "network.reserved")
     v.put("bosh.elastic_ip", bosh.elastic_ip)
     v.put("bosh.director_address", bosh.elastic_ip or director_ip, "bosh.elastic_ip" if bosh.elastic_ip else None)
@@ -300,16 +206,6 @@ def _values(
     v.put("bosh.compilation_instance_type", bosh.compilation_instance_type)
     v.put("bosh.compilation_workers", bosh.compilation_workers)
     v.put("bosh.director_name", bosh.director_name)
-    v.put("director_uuid", director_uuid or UNKNOWN_UUID, "director_uuid (read from MicroBOSH: bosh status --uuid)")
-    for af in artifacts:
-        origin = f"lock:{af.artifact.path}"
-        v.put(f"{af.role}.url", af.url, origin)
-        v.put(f"{af.role}.sha1", af.sha1, origin)
-        v.put(f"{af.role}.name", af.artifact.name, origin)
-        v.put(f"{af.role}.version", af.artifact.version, origin)
-    for name, value in secrets.values_by_name.items():
-        v.put(f"secret.{name}", value, f"secret:{secrets.deployment}.{name}")
-    return v
 
 
 def _join(parent: str, key: Any) -> str:
@@ -374,14 +270,14 @@ def render(
             af = ArtifactFile(af.role, af.artifact, af.path, verify_file(af))
         if af.sha1 is None:
             problems.append(
-                (
+                Problem(
                     f"lock:{af.artifact.path}",
                     f"no sha1 for {af.artifact.name} {af.artifact.version}: the lock has none and {af.path} is"
                     " missing; extract the bundle (--payload) so its sha1 can be computed",
                 )
             )
         resolved.append(af)
-    values = _values(kind, site, resolved, secrets, credentials, director_uuid)
+    values = _values(site, resolved, secrets, credentials, director_uuid)
     sources: dict[str, str] = {}
     missing: list[str] = []
     manifest = _substitute(load_template(kind), "", values, sources, missing)

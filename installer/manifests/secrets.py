@@ -14,7 +14,8 @@ absent from some builds, so ``sha512_crypt`` implements the algorithm (Ulrich Dr
 The hash is stored beside its password, so the manifest stays byte-for-byte stable across runs.
 
 ``Secrets.values()`` lists every secret value so the caller registers them with
-``Runner.redact``: they then never reach a log, a plan or an error message.
+``Runner.redact``: they then never reach a log, a plan or an error message.  Imports only
+``bundler.core.errors``.
 """
 
 from __future__ import annotations

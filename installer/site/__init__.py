@@ -1,1 +1,2 @@
-"""installer.site.model."""
+"""The site file: its model (``model``), its addresses (``addresses``), the AWS access it gives
+(``credentials``) and its rules (``rules``).  Imports ``bundler.core`` only."""

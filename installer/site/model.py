@@ -3,8 +3,9 @@
 One file holds every value the guide has the operator edit by hand in the two manifests (region,
 zone, subnet, IPs, key pair, security group, instance types, credentials).  ``load_site`` parses it
 into a frozen ``Site`` and derives what can be derived (gateway ``.1`` and DNS ``.2`` of the subnet,
-as AWS assigns them); the semantic checks (IPs inside the subnet, AZ in the region, …) live in the
-manifest validator and the AWS preflight, which name the site field to change.
+as AWS assigns them); the semantic checks (IPs inside the subnet, AZ in the region, …) are the site
+rules' (``installer.site.rules``, beside it), which name the site field to change.  Imports only
+``bundler.core.yamlfile``.
 
     name: bosh                          # MicroBOSH and deployment name prefix
     aws:

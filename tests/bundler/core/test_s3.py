@@ -10,7 +10,8 @@ import pytest
 
 from bundler import cli as bundle_cli
 from bundler.core.errors import FetchError, InputError, IntegrityError
-from bundler.core.s3 import MIN_PART_SIZE, S3Location, fetch, parse_s3_url, publish
+from bundler.core.s3 import S3Location, fetch, parse_s3_url
+from bundler.core.s3publish import MIN_PART_SIZE, publish
 from installer import cli as install_cli
 from tests.support.motoserver import MotoServer
 

@@ -10,6 +10,8 @@ import yaml
 from bundler.core.errors import IntegrityError
 from installer.manifests import render as manifests
 from installer.manifests.secrets import VarsStore
+from installer.site.addresses import BOSH_JOBS
+from installer.site.credentials import aws_credentials
 from installer.site.model import load_site
 from tests.support.deployfixtures import GUIDE_SITE, make_fixture
 from tests.support.paths import DATA
@@ -20,7 +22,7 @@ GUIDE_DEFAULT_PASSWORDS = ("nats-password", "redis-password", "postgres-password
 def _render(fx, kind, uuid="3d44c981-d458-47b9-8e95-62d07b87c68f"):
     site = load_site(fx.site_path)
     secrets = VarsStore(site.vars_store).secrets_for(kind)
-    return manifests.render(kind, site, fx.lock, fx.payload, secrets, manifests.aws_credentials(site), uuid)
+    return manifests.render(kind, site, fx.lock, fx.payload, secrets, aws_credentials(site), uuid)
 
 
 def _keys(node):
@@ -161,7 +163,7 @@ def test_bosh_manifest_carries_the_site_values(tmp_path):
     assert p["dns"]["address"] == "52.99.99.100"
     subnet = m["networks"][1]["subnets"][0]
     assert subnet["reserved"] == ["10.0.0.2 - 10.0.0.9"]  # includes MicroBOSH's 10.0.0.6
-    assert subnet["static"] == [ips[j] for j in manifests.BOSH_JOBS]
+    assert subnet["static"] == [ips[j] for j in BOSH_JOBS]
     assert m["resource_pools"][0]["stemcell"] == {"name": "bosh-aws-xen-ubuntu-trusty-go_agent", "version": "3147"}
     assert [rp["cloud_properties"]["instance_type"] for rp in m["resource_pools"]] == ["m1.small", "m1.medium"]
 

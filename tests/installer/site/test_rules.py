@@ -9,9 +9,8 @@ import os
 import pytest
 import yaml
 
-from bundler.core.errors import InputError
-from installer.deploy import driver as deploy
-from installer.manifests.validate import bosh_init_problems, v1_problems
+from installer.deploy import prepared as deploy
+from installer.state import StateDir
 from tests.support.deployfixtures import GUIDE_SITE, make_fixture
 from tests.support.paths import REPO
 
@@ -97,7 +96,7 @@ def _site_text(edit):
 
 def _problems(tmp_path, text):
     fx = make_fixture(tmp_path, text)
-    paths = deploy.Paths(tmp_path / "state", fx.payload)
+    paths = StateDir(tmp_path / "state", fx.payload)
     return fx, deploy.prepare(fx.site_path, fx.lock_path, paths, director_uuid=None).problems
 
 
@@ -128,7 +127,7 @@ def test_invalid_site_names_the_field(tmp_path, monkeypatch, edit, field, words)
 def test_private_key_mode(tmp_path, mode, words):
     fx = make_fixture(tmp_path)
     os.chmod(fx.key_path, mode)
-    problems = deploy.prepare(fx.site_path, fx.lock_path, deploy.Paths(tmp_path / "s", fx.payload)).problems
+    problems = deploy.prepare(fx.site_path, fx.lock_path, StateDir(tmp_path / "s", fx.payload)).problems
     if words is None:
         assert problems == []
     else:
@@ -138,7 +137,7 @@ def test_private_key_mode(tmp_path, mode, words):
 def test_site_file_with_a_secret_key_must_be_private(tmp_path):
     fx = make_fixture(tmp_path)
     fx.site_path.chmod(0o644)
-    problems = deploy.prepare(fx.site_path, fx.lock_path, deploy.Paths(tmp_path / "s", fx.payload)).problems
+    problems = deploy.prepare(fx.site_path, fx.lock_path, StateDir(tmp_path / "s", fx.payload)).problems
     assert len(problems) == 1 and "aws.secret_access_key: " in problems[0] and "chmod 600" in problems[0]
 
 
@@ -146,113 +145,8 @@ def test_private_key_that_is_not_a_key(tmp_path):
     fx = make_fixture(tmp_path)
     fx.key_path.chmod(0o600)
     fx.key_path.write_text("ssh-rsa AAAA public key\n")
-    problems = deploy.prepare(fx.site_path, fx.lock_path, deploy.Paths(tmp_path / "s", fx.payload)).problems
+    problems = deploy.prepare(fx.site_path, fx.lock_path, StateDir(tmp_path / "s", fx.payload)).problems
     assert any("key_pair.private_key" in p and "not a PEM private key" in p for p in problems)
-
-
-def test_all_problems_are_reported_together(tmp_path):
-    doc = yaml.safe_load(GUIDE_SITE)
-    doc["aws"]["region"] = "us-east-1a"
-    doc["microbosh"]["static_ip"] = "10.1.0.6"
-    doc["microbosh"]["instance_type"] = "m1.small"
-    _, problems = _problems(tmp_path, yaml.safe_dump(doc))
-    fields = {p.split(": ")[1] for p in problems}
-    assert {"aws.region", "microbosh.static_ip", "microbosh.instance_type"} <= fields
-    with pytest.raises(InputError, match="problems:"):
-        from installer.manifests.validate import raise_if_any
-
-        raise_if_any(problems)
-
-
-def test_vars_store_inside_the_payload_is_refused(tmp_path):
-    fx = make_fixture(tmp_path, GUIDE_SITE.replace("vars_store: vars/vars.yml", "vars_store: payload/vars.yml"))
-    problems = deploy.prepare(fx.site_path, fx.lock_path, deploy.Paths(tmp_path / "s", fx.payload)).problems
-    assert any(": vars_store: " in p and "inside the extracted payload" in p for p in problems)
-
-
-# ---- the manifest rules themselves, on hand-made manifests (what bosh-init / the director enforce)
-
-
-def _microbosh():
-    return {
-        "name": "bosh",
-        "releases": [{"name": "bosh", "url": "file:///r.tgz", "sha1": "ab"}],
-        "resource_pools": [{"name": "vms", "network": "private", "stemcell": {"url": "file:///s.tgz", "sha1": "cd"}}],
-        "disk_pools": [{"name": "disks", "disk_size": 20000}],
-        "networks": [
-            {"name": "private", "type": "manual", "subnets": [{"range": "10.0.0.0/24", "gateway": "10.0.0.1"}]},
-            {"name": "public", "type": "vip"},
-        ],
-        "jobs": [
-            {
-                "name": "bosh",
-                "instances": 1,
-                "templates": [{"name": "director", "release": "bosh"}],
-                "resource_pool": "vms",
-                "persistent_disk_pool": "disks",
-                "networks": [
-                    {"name": "private", "static_ips": ["10.0.0.6"], "default": ["dns", "gateway"]},
-                    {"name": "public", "static_ips": ["52.0.0.1"]},
-                ],
-            }
-        ],
-        "cloud_provider": {"template": {"name": "cpi", "release": "bosh"}, "mbus": "https://m:p@52.0.0.1:6868"},
-    }
-
-
-def test_bosh_init_rules():
-    assert bosh_init_problems(_microbosh()) == []
-    m = _microbosh()
-    m["releases"].append({"name": "bosh", "url": "https://x/r.tgz"})
-    m["networks"][0]["subnets"][0]["gateway"] = "10.0.0.255"
-    m["networks"].append({"name": "odd", "type": "weird"})
-    m["jobs"][0]["networks"][0]["static_ips"] = ["10.0.1.6"]
-    m["jobs"][0]["networks"][1]["default"] = ["dns"]
-    m["jobs"][0]["templates"].append({"name": "cpi", "release": "other"})
-    m["disk_pools"][0]["disk_size"] = 0
-    m["cloud_provider"]["template"]["release"] = "missing"
-    paths = {p for p, _ in bosh_init_problems(m)}
-    assert paths == {
-        "releases[0].name",
-        "releases[1].sha1",
-        "networks[0].subnets[0].gateway",
-        "networks[2].type",
-        "jobs[0].networks[0].static_ips[0]",
-        "jobs[0].networks",
-        "jobs[0].templates[1].release",
-        "disk_pools[0].disk_size",
-        "cloud_provider.template.release",
-    }
-
-
-def test_v1_rules(tmp_path):
-    fx = make_fixture(tmp_path)
-    paths = deploy.Paths(tmp_path / "s", fx.payload)
-    m = deploy.prepare(fx.site_path, fx.lock_path, paths, ["bosh"], "u-1").rendered["bosh"].manifest
-    assert v1_problems(m, "u-1") == []
-    assert [p for p, _ in v1_problems(m, "u-2")] == ["director_uuid"]
-    m["releases"] = [m["release"]]
-    m["update"]["canary_watch_time"] = "9000-100"
-    m["update"]["max_in_flight"] = 0
-    m["compilation"]["network"] = "nope"
-    m["jobs"][0]["instances"] = 2
-    m["jobs"][1]["templates"] = [{"name": "nats", "release": "bosh"}]
-    m["jobs"][2]["persistent_disk_pool"] = "disks"
-    m["jobs"][2]["persistent_disk"] = 1
-    m["jobs"][3]["networks"][0]["static_ips"] = ["10.0.0.10"]
-    m["networks"][1]["subnets"][0]["reserved"].append("10.0.0.16")
-    found = {p for p, _ in v1_problems(m, "u-1")}
-    assert {
-        "releases",
-        "update.canary_watch_time",
-        "update.max_in_flight",
-        "compilation.network",
-        "jobs[0].networks[0].static_ips",
-        "jobs[1]",
-        "jobs[2]",
-        "jobs[3].networks[0].static_ips[0]",
-        "networks[1].subnets[0].static",
-    } <= found
 
 
 def test_the_documented_example_site_loads(tmp_path, monkeypatch):
@@ -264,3 +158,17 @@ def test_the_documented_example_site_loads(tmp_path, monkeypatch):
     site = load_site(example)
     assert site.bosh.static_ips[0] == "10.0.0.10" and len(site.bosh.static_ips) == 7
     assert site.network.gateway == "10.0.0.1" and site.network.dns == ("10.0.0.2",)
+
+
+@pytest.mark.parametrize(
+    ("region", "zone"),
+    [("us-iso-east-1", "us-iso-east-1a"), ("us-isob-east-1", "us-isob-east-1a"), ("cn-north-1", "cn-north-1a"),
+     ("eu-central-2", "eu-central-2b"), ("us-gov-west-1", "us-gov-west-1a")],
+)  # fmt: skip
+def test_a_region_of_every_partition_is_a_region_to_the_site_rules(tmp_path, region, zone):
+    from installer.site.model import load_site
+    from installer.site.rules import name_problems
+
+    text = GUIDE_SITE.replace("region: us-east-1\n", f"region: {region}\n")
+    fx = make_fixture(tmp_path, text.replace("availability_zone: us-east-1a", f"availability_zone: {zone}"))
+    assert name_problems(load_site(fx.site_path)) == []

@@ -1,0 +1,224 @@
+"""Publishing a bundle directory to S3, or an S3-compatible store, resumably and checksummed.
+
+``publish`` uploads every file ``SHA256SUMS`` lists, then ``SHA256SUMS`` itself (its presence
+means the publish completed; publishing another bundle to the same prefix withdraws the old one
+first).  Each object carries its sha256 as metadata (``x-amz-meta-sha256``) and, part by part, as
+``ChecksumSHA256`` so the store checks every part on arrival.  Files larger than one part go up as
+multipart uploads; an interrupted publish resumes: the pending upload is found again, each part
+already there is compared with the local bytes (its ETag is the part's MD5) and only missing or
+different parts are sent.  Objects already complete with the right sha256 are skipped.
+
+Takes an S3 client (``bundler.core.awssession.AwsAccess.client("s3")``).  Imports
+``bundler.core.s3`` (location, report, store errors), ``SHA256SUMS`` reading and the errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bundler.core.errors import InputError, IntegrityError
+from bundler.core.s3 import Progress, S3Location, Transfer, head_object, store_error
+from bundler.core.sums import SUMS, read_sums
+
+log = logging.getLogger(__name__)
+
+PART_SIZE = 64 * 1024 * 1024  # S3 allows 10,000 parts: 640 GB per file
+MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum for every part but the last
+
+
+def _b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode()
+
+
+def publish(
+    s3: Any,
+    bundle: Path,
+    loc: S3Location,
+    *,
+    part_size: int = PART_SIZE,
+    progress: Progress | None = None,
+) -> Transfer:
+    """Upload the bundle directory ``bundle`` to ``loc``; safe to run again after an interruption."""
+    if part_size < MIN_PART_SIZE:
+        raise InputError(f"part size {part_size} is below S3's minimum of {MIN_PART_SIZE} bytes")
+    sums_path = Path(bundle) / SUMS
+    try:
+        sums_text = sums_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{sums_path}: missing; publish a bundle built by 'bosh-bundle build'") from None
+    sums = read_sums(sums_text, str(sums_path))
+    missing = [name for name in sums if not (Path(bundle) / name).is_file()]
+    if missing:
+        raise InputError(f"{bundle}: files listed in {SUMS} are missing: {', '.join(missing)}")
+    report = Transfer()
+    sums_digest = hashlib.sha256(sums_text.encode()).hexdigest()
+    try:
+        head = head_object(s3, loc, SUMS)
+        if head and head.get("Metadata", {}).get("sha256") != sums_digest:
+            # another bundle was published here: withdraw its SHA256SUMS first, so that nobody fetches
+            # a mix of the two while this one goes up
+            log.info("%s%s: replacing the bundle published there", loc.url, SUMS)
+            s3.delete_object(Bucket=loc.bucket, Key=loc.key(SUMS))
+            head = None
+        for name in sorted(sums):
+            _publish_file(s3, Path(bundle) / name, name, sums[name], loc, part_size, report, progress)
+        if head:
+            report.skipped.append(SUMS)
+        else:
+            body = sums_text.encode()
+            s3.put_object(
+                Bucket=loc.bucket,
+                Key=loc.key(SUMS),
+                Body=body,
+                Metadata={"sha256": sums_digest},
+                ChecksumSHA256=_b64(hashlib.sha256(body).digest()),
+            )
+            report.sent.append(SUMS)
+            report.bytes_moved += len(body)
+    except Exception as exc:
+        raise store_error(exc, f"publishing to {loc.url}") from None
+    return report
+
+
+def _publish_file(
+    s3: Any,
+    path: Path,
+    name: str,
+    sha256: str,
+    loc: S3Location,
+    part_size: int,
+    report: Transfer,
+    progress: Progress | None,
+) -> None:
+    size = path.stat().st_size
+    head = head_object(s3, loc, name)
+    if head and head.get("Metadata", {}).get("sha256") == sha256 and head.get("ContentLength") == size:
+        log.info("%s: already in %s", name, loc.url)
+        report.skipped.append(name)
+        return
+    if size <= part_size:
+        _put_whole(s3, path, name, sha256, loc, report, progress)
+        return
+    key = loc.key(name)
+    upload_id, existing = _pending_upload(s3, loc, key)
+    if upload_id is None:
+        upload_id = s3.create_multipart_upload(
+            Bucket=loc.bucket, Key=key, Metadata={"sha256": sha256}, ChecksumAlgorithm="SHA256"
+        )["UploadId"]
+    upload = _Upload(s3, loc, name, upload_id, existing, report, progress)
+    parts = upload.send_parts(path, sha256, part_size)
+    s3.complete_multipart_upload(Bucket=loc.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})
+    head = head_object(s3, loc, name) or {}
+    if head.get("Metadata", {}).get("sha256") != sha256:
+        # a resumed upload begun for other bytes under the same name: send this file afresh
+        log.warning("%s: the resumed upload carried another checksum; uploading it again", name)
+        s3.delete_object(Bucket=loc.bucket, Key=key)
+        _publish_file(s3, path, name, sha256, loc, part_size, report, progress)
+        return
+    report.sent.append(name)
+
+
+def _damaged(path: Path) -> IntegrityError:
+    return IntegrityError(f"{path}: does not match {SUMS}; the local bundle is damaged, build or copy it again")
+
+
+def _put_whole(
+    s3: Any, path: Path, name: str, sha256: str, loc: S3Location, report: Transfer, progress: Progress | None
+) -> None:
+    """A file of one part: one PUT, its bytes checked against SHA256SUMS first."""
+    body = path.read_bytes()
+    digest = hashlib.sha256(body)
+    if digest.hexdigest() != sha256:
+        raise _damaged(path)
+    s3.put_object(
+        Bucket=loc.bucket,
+        Key=loc.key(name),
+        Body=body,
+        Metadata={"sha256": sha256},
+        ChecksumSHA256=_b64(digest.digest()),
+    )
+    report.sent.append(name)
+    report.parts_sent += 1
+    report.bytes_moved += len(body)
+    if progress:
+        progress(name, len(body))
+
+
+@dataclass
+class _Upload:
+    """One multipart upload: the parts S3 already has (``existing``, by number) are sent again only if different."""
+
+    s3: Any
+    loc: S3Location
+    name: str
+    upload_id: str
+    existing: dict[int, dict[str, Any]]
+    report: Transfer
+    progress: Progress | None
+
+    def send_parts(self, path: Path, sha256: str, part_size: int) -> list[dict[str, Any]]:
+        """Every part of ``path``, for CompleteMultipartUpload; aborts if the file does not match ``sha256``."""
+        whole = hashlib.sha256()
+        parts = []
+        with open(path, "rb") as src:
+            number = 0
+            while data := src.read(part_size):
+                number += 1
+                whole.update(data)
+                checksum = _b64(hashlib.sha256(data).digest())
+                parts.append(
+                    {"PartNumber": number, "ETag": self.send(number, data, checksum), "ChecksumSHA256": checksum}
+                )
+        if whole.hexdigest() != sha256:
+            self.s3.abort_multipart_upload(Bucket=self.loc.bucket, Key=self.loc.key(self.name), UploadId=self.upload_id)
+            raise _damaged(path)
+        return parts
+
+    def send(self, number: int, data: bytes, checksum: str) -> str:
+        """Part ``number``'s ETag: the one S3 has when its MD5 and size match, else the new upload's."""
+        etag = f'"{hashlib.md5(data).hexdigest()}"'
+        have = self.existing.get(number)
+        if have and have.get("Size") == len(data) and have.get("ETag") == etag:
+            self.report.parts_reused += 1
+            return etag
+        etag = self.s3.upload_part(
+            Bucket=self.loc.bucket,
+            Key=self.loc.key(self.name),
+            UploadId=self.upload_id,
+            PartNumber=number,
+            Body=data,
+            ChecksumSHA256=checksum,
+        )["ETag"]
+        self.report.parts_sent += 1
+        self.report.bytes_moved += len(data)
+        if self.progress:
+            self.progress(self.name, len(data))
+        return etag
+
+
+def _pending_upload(s3: Any, loc: S3Location, key: str) -> tuple[str | None, dict[int, dict[str, Any]]]:
+    """The newest unfinished multipart upload of ``key`` and its parts; older ones are aborted."""
+    uploads = [
+        u
+        for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=loc.bucket, Prefix=key)
+        for u in page.get("Uploads", [])
+        if u["Key"] == key
+    ]
+    if not uploads:
+        return None, {}
+    uploads.sort(key=lambda u: u["Initiated"])
+    for stale in uploads[:-1]:
+        s3.abort_multipart_upload(Bucket=loc.bucket, Key=key, UploadId=stale["UploadId"])
+    upload_id = uploads[-1]["UploadId"]
+    parts = {
+        p["PartNumber"]: p
+        for page in s3.get_paginator("list_parts").paginate(Bucket=loc.bucket, Key=key, UploadId=upload_id)
+        for p in page.get("Parts", [])
+    }
+    log.info("%s: resuming upload with %d part(s) already sent", key, len(parts))
+    return upload_id, parts
