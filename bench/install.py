@@ -9,6 +9,8 @@ extract, debs, Ruby, gems, CLIs, journal).  By hand: the payload is unpacked bef
 then one shell script does what the guide does: ``dpkg -i`` of the lock's install order, unpack
 the Ruby source, ``configure``, ``make -jN``, ``make install``, ``gem install --local --no-document``,
 copy the CLIs to /usr/local/bin.  Prints both times and ours/by-hand (goal: <= 1.05).
+
+Imports the bundle core (lock, extraction, deb stages) only; ours runs as the operator runs it.
 """
 
 from __future__ import annotations
@@ -55,16 +57,15 @@ def by_hand_script(bundle: Path, payload: Path, jobs: int) -> str:
 
     ``dpkg -i`` runs once per Pre-Depends stage, as apt would (one call fails on python3-minimal)."""
     lock = read_lock(bundle / "bundle.lock")
-    order = (lock.sections.get("debs") or {}).get("install_order", [])
+    order = lock.debs.install_order
     lines = ["set -e", "export DEBIAN_FRONTEND=noninteractive"]
     for group in stages([payload / p for p in order]) if order else []:
         names = " ".join(shlex.quote(f"/root/payload/{d.relative_to(payload).as_posix()}") for d in group)
         lines.append(f"dpkg -i {names} >/dev/null")
     ruby = lock.by_kind("ruby-source")
     if ruby:
-        section = lock.sections.get("ruby") or {}
-        prefix = section.get("prefix", "/usr/local")
-        configure = " ".join(shlex.quote(a) for a in section.get("configure", []))
+        prefix = lock.ruby.prefix or "/usr/local"
+        configure = " ".join(shlex.quote(a) for a in lock.ruby.configure)
         lines += [
             "mkdir -p /root/build && cd /root/build",
             f"tar -xf /root/payload/{ruby[0].path}",
@@ -73,10 +74,10 @@ def by_hand_script(bundle: Path, payload: Path, jobs: int) -> str:
             f"make -j{jobs} >/dev/null",
             "make install >/dev/null",
         ]
-    gems = (lock.sections.get("gems") or {}).get("install_order") or [a.path for a in lock.by_kind("gem")]
+    gems = lock.gems.install_order or [a.path for a in lock.by_kind("gem")]
     if gems:
         names = " ".join(shlex.quote(p.rsplit("/", 1)[-1]) for p in gems)
-        gem = f"{(lock.sections.get('ruby') or {}).get('prefix', '/usr/local')}/bin/gem" if ruby else "gem"
+        gem = f"{lock.ruby.prefix or '/usr/local'}/bin/gem" if ruby else "gem"
         lines.append(f"cd /root/payload/gems && {gem} install --local --no-document {names} >/dev/null")
     for art in lock.by_kind("binary"):
         lines.append(f"install -m 0755 /root/payload/{art.path} /usr/local/bin/{art.name}")

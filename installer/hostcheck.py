@@ -1,12 +1,16 @@
-"""Checks made before the installer changes anything: right host, enough disk, root, tools.
+"""The host checks: what ``bosh-install install`` checks before it changes anything.
 
-``preflight`` collects every problem and raises one ``BundleError`` listing them all, so the operator
-fixes everything in one go.  It reads the target's ``/etc/os-release`` (inside ``--root`` when given)
-and compares ``ID``/``VERSION_ID``/``VERSION_CODENAME`` and the machine's architecture with the lock's
-``target``; it asks for free space of ``DISK_FACTOR`` times the payload on the state directory's
-filesystem (extraction plus the Ruby build); it requires euid 0; it requires the commands the first
-steps use (``chroot`` with ``--root``, ``dpkg`` inside the root).  Commands that the debs bring
-(``make``, ``gcc``) are checked by the Ruby step itself, after the debs are in.
+Right host, enough disk, root, tools.  ``host_problems`` collects every problem (``Problem``) and
+``require_host_checks`` raises one ``BundleError`` listing them all ("preflight failed, nothing was
+changed"), so the operator fixes everything in one go.  The host checks read the target's
+``/etc/os-release`` (inside ``--root`` when given) and compare ``ID``/``VERSION_ID``/
+``VERSION_CODENAME`` and the machine's architecture with the lock's ``target``; they ask for free
+space of ``DISK_FACTOR`` times the payload on the state directory's filesystem (extraction plus the
+Ruby build); they require euid 0 and the commands the first steps use (``chroot`` with ``--root``,
+``dpkg`` inside the root).  Commands that the debs bring (``make``, ``gcc``) are checked by the Ruby
+step itself, after the debs are in.  (The AWS account's checks are ``installer.aws.checks``.)
+
+Imports the lock, the problem type and the error types.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 
 from bundler.core.errors import BundleError
 from bundler.core.lock import Lock
+from bundler.core.problems import Problem
 
 DISK_FACTOR = 3
 # uname -m -> Debian architecture
@@ -66,50 +71,67 @@ def has_command(root: Path, name: str) -> bool:
     )
 
 
-def check(lock: Lock, bundle: Path, host: Host, state_dir: Path, chroot: bool, needs_dpkg: bool) -> list[str]:
+def host_problems(
+    lock: Lock, bundle: Path, host: Host, state_dir: Path, chroot: bool, needs_dpkg: bool
+) -> list[Problem]:
     """Every reason not to go ahead; empty when all is well."""
     problems = []
     if host.euid != 0:
-        problems.append(f"running as uid {host.euid}: the installer must run as root (sudo bosh-install install …)")
+        problems.append(
+            Problem(f"running as uid {host.euid}", "the installer must run as root (sudo bosh-install install …)")
+        )
     target = dict(lock.target)
-    osr = read_os_release(host.root)
-    where = host.root / "etc/os-release"
-    if not osr:
-        problems.append(f"{where}: missing; cannot tell whether this host is {_describe(target)}")
-    else:
-        got_os, got_release = osr.get("ID", "?"), osr.get("VERSION_ID", "?")
-        got_codename = osr.get("VERSION_CODENAME") or osr.get("UBUNTU_CODENAME") or "?"
-        if (got_os, got_release) != (target.get("os"), target.get("release")) or (
-            got_codename != "?" and got_codename != target.get("codename")
-        ):
-            problems.append(
-                f"this bundle is for {_describe(target)}, but {where} says {got_os} {got_release} ({got_codename}):"
-                " build a bundle for this host's release"
-            )
+    problems += _release_problems(host.root, target)
     arch = MACHINE_ARCH.get(host.machine, host.machine)
     if target.get("arch") and arch != target.get("arch"):
         problems.append(
-            f"this bundle is for {target.get('arch')}, but this machine is {arch} ({host.machine}):"
-            " build a bundle for this architecture"
+            Problem(
+                "",
+                f"this bundle is for {target.get('arch')}, but this machine is {arch} ({host.machine}):"
+                " build a bundle for this architecture",
+            )
         )
     need = DISK_FACTOR * payload_size(bundle, lock)
     free = host.free(state_dir)
     if free < need:
         problems.append(
-            f"{state_dir}: {_mb(free)} free, need {_mb(need)} ({DISK_FACTOR}x the payload, for extraction and the"
-            " Ruby build): free some space or give --state-dir on a larger filesystem"
+            Problem(
+                str(state_dir),
+                f"{_mb(free)} free, need {_mb(need)} ({DISK_FACTOR}x the payload, for extraction and the"
+                " Ruby build): free some space or give --state-dir on a larger filesystem",
+            )
         )
     if chroot and shutil.which("chroot") is None:
-        problems.append("the 'chroot' command is missing (coreutils)")
+        problems.append(Problem("", "the 'chroot' command is missing (coreutils)"))
     if needs_dpkg and not has_command(host.root, "dpkg"):
-        problems.append(f"'dpkg' is missing in {host.root}: this installer needs a Debian-family system")
+        problems.append(Problem("", f"'dpkg' is missing in {host.root}: this installer needs a Debian-family system"))
     return problems
 
 
-def preflight(lock: Lock, bundle: Path, host: Host, state_dir: Path, chroot: bool, needs_dpkg: bool) -> None:
-    problems = check(lock, bundle, host, state_dir, chroot, needs_dpkg)
+def _release_problems(root: Path, target: dict[str, str]) -> list[Problem]:
+    """The root's os-release against the lock's target."""
+    osr = read_os_release(root)
+    where = root / "etc/os-release"
+    if not osr:
+        return [Problem(str(where), f"missing; cannot tell whether this host is {_describe(target)}")]
+    got_os, got_release = osr.get("ID", "?"), osr.get("VERSION_ID", "?")
+    got_codename = osr.get("VERSION_CODENAME") or osr.get("UBUNTU_CODENAME") or "?"
+    if (got_os, got_release) != (target.get("os"), target.get("release")) or (
+        got_codename != "?" and got_codename != target.get("codename")
+    ):
+        message = (
+            f"this bundle is for {_describe(target)}, but {where} says {got_os} {got_release} ({got_codename}):"
+            " build a bundle for this host's release"
+        )
+        return [Problem("", message)]
+    return []
+
+
+def require_host_checks(lock: Lock, bundle: Path, host: Host, state_dir: Path, chroot: bool, needs_dpkg: bool) -> None:
+    """Raise one ``BundleError`` listing every host problem, if there is one."""
+    problems = host_problems(lock, bundle, host, state_dir, chroot, needs_dpkg)
     if problems:
-        lines = "\n  ".join(problems)
+        lines = "\n  ".join(str(p) for p in problems)
         raise BundleError(f"preflight failed, nothing was changed:\n  {lines}")
 
 

@@ -1,12 +1,14 @@
 """The installer's journal: which steps are done, with which inputs, so a killed run resumes.
 
-The journal is one JSON file (``STATE_DIR/journal.json``), rewritten atomically (write to a temp
-file, fsync, rename) after every change, so a SIGKILL leaves either the old or the new version.
-Each step records its state (``running``, ``done``, ``failed``), the sha256 of its inputs (a digest
-of what it consumed: lock entries, rendered manifests, options) and a few facts it produced.
+The journal is one JSON file (``STATE_DIR/journal.json``, ``installer.state``), rewritten atomically
+(write to a temp file, fsync, rename) after every change, so a SIGKILL leaves either the old or the
+new version.  Each step records its state (``running``, ``done``, ``failed``), the sha256 of its
+inputs (``digest`` of what it consumed: lock entries, rendered manifests, options), a few facts it
+produced and, when it failed, the error.  ``Journal.status`` says what a step's record means for a
+new run (``new``, ``interrupted``, ``failed``, ``changed``, ``done``); ``installer.steprunner``
+acts on it.  Install steps and deploy steps (``microbosh.*``, ``bosh.*``) share the one journal.
 
-A step is skipped when it is ``done`` with the same input digest; a step found ``running`` was
-interrupted and runs again (every step is idempotent); a step whose inputs changed runs again.
+Imports the state directory's layout and the error types.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bundler.core.errors import InputError
+from installer.state import StateDir
 
 JOURNAL_FORMAT = 1
 
@@ -41,7 +44,7 @@ class StepRecord:
 
 
 class Journal:
-    """Load with ``Journal.open(state_dir)``; every mutation is saved at once."""
+    """Load with ``Journal.open(state_dir)`` (or ``Journal.read``); every mutation is saved at once."""
 
     def __init__(self, path: Path, steps: dict[str, StepRecord]):
         self.path = path
@@ -49,9 +52,14 @@ class Journal:
 
     @classmethod
     def open(cls, state_dir: Path) -> Journal:
-        state_dir = Path(state_dir)
-        state_dir.mkdir(parents=True, exist_ok=True)
-        path = state_dir / "journal.json"
+        """The journal of ``state_dir``, which is created if missing."""
+        Path(state_dir).mkdir(parents=True, exist_ok=True)
+        return cls.read(state_dir)
+
+    @classmethod
+    def read(cls, state_dir: Path) -> Journal:
+        """The journal of ``state_dir``; empty, and not written until a step changes, if there is none."""
+        path = StateDir(state_dir).journal
         if not path.exists():
             return cls(path, {})
         try:
@@ -63,7 +71,12 @@ class Journal:
             raise InputError(f"{path}: unreadable journal ({exc}); move it aside to start afresh") from None
         return cls(path, steps)
 
+    @property
+    def exists(self) -> bool:
+        return self.path.exists()
+
     def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {
             "format": JOURNAL_FORMAT,
             "steps": {name: rec.__dict__ for name, rec in sorted(self.steps.items())},

@@ -2,9 +2,12 @@
 
 ``Runner.run`` starts a command, copies its output line by line into a log file (timestamped) and
 raises ``StepError`` on a non-zero exit with the command, the exit code, the log's path and its last
-lines.  Secrets registered with ``Runner.redact`` are replaced by ``<redacted>`` everywhere the
-runner writes or reports: log lines, the command shown, error messages.  ``--root DIR`` installs
-run commands through ``chroot``; ``dry_run`` only logs what would run.
+lines.  Secrets registered with ``Runner.redact`` go into the runner's ``Redactor``
+(``installer.redact``) and are replaced by ``<redacted>`` everywhere the runner writes or reports:
+log lines, the command shown, error messages.  ``--root DIR`` installs run commands through
+``chroot``; ``dry_run`` only logs what would run.
+
+Imports the project's error types and the redactor.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bundler.core.errors import BundleError
+from installer.redact import Redactor
 
 log = logging.getLogger(__name__)
 TAIL_LINES = 25
@@ -33,18 +37,13 @@ class Runner:
     log_dir: Path
     root: Path | None = None  # run inside this chroot
     dry_run: bool = False
-    secrets: set[str] = field(default_factory=set)
+    redactor: Redactor = field(default_factory=Redactor)
 
     def redact(self, *values: str) -> None:
-        self.secrets.update(v for v in values if v and len(v) >= 4)
-
-    def scrub(self, text: str) -> str:
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, "<redacted>")
-        return text
+        self.redactor.add(*values)
 
     def shown(self, argv: Sequence[str]) -> str:
-        return self.scrub(" ".join(argv))
+        return self.redactor.scrub(" ".join(argv))
 
     def run(
         self,
@@ -88,7 +87,7 @@ class Runner:
                 raise StepError(f"cannot run {argv[0]}: {exc.strerror}") from None
             assert proc.stdout is not None
             for line in proc.stdout:
-                clean = self.scrub(line.rstrip("\n"))
+                clean = self.redactor.scrub(line.rstrip("\n"))
                 out.write(f"{_stamp()} {clean}\n")
                 tail.append(clean)
                 if on_line is not None:

@@ -1,9 +1,12 @@
 """``bosh-install deploy microbosh|bosh`` and ``bosh-install destroy microbosh|bosh``.
 
-Deploy renders and checks the manifests (nothing runs while the site file has a problem), runs the
-AWS preflight (``installer.aws.checks``), then the journaled steps of ``installer.deploy.driver``;
-re-running resumes after the last step done.  ``--plan`` shows the steps and the commands they run
-(secrets redacted) without running anything.  Destroy asks for confirmation unless ``--yes``.
+Deploy renders and checks the manifests (``installer.deploy.prepared``: nothing runs while the site
+file has a problem), runs the AWS preflight (``installer.aws.checks``), then the journaled steps of
+``installer.deploy.driver``; re-running resumes after the last step done.  ``--plan`` shows the
+steps and the commands they run (secrets redacted) without running anything.  Destroy asks for
+confirmation unless ``--yes``.
+
+Imports the deploy package, the AWS checks, the manifests command's input options and the runner.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from bundler.core.cliapp import print_json
 from bundler.core.errors import InputError
 from installer.aws.checks import require_preflight
 from installer.commands.manifests import add_input_options, resolve_inputs
-from installer.deploy import driver as deploy
-from installer.manifests import validate
+from installer.deploy.driver import Deployer, Tools
+from installer.deploy.prepared import Prepared, prepare, recorded_uuid
+from installer.manifests.check import raise_if_any
 from installer.process import Runner
 
 KINDS = ("microbosh", "bosh")
@@ -42,16 +46,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.set_defaults(func=run_destroy)
 
 
-def _prepare(args: argparse.Namespace) -> deploy.Prepared:
-    lock, paths = resolve_inputs(args)
-    uuid = deploy.recorded_uuid(paths.state_dir)
+def _prepare(args: argparse.Namespace) -> Prepared:
+    lock, state = resolve_inputs(args)
+    uuid = recorded_uuid(state.path)
     if args.kind == "bosh" and not uuid:
-        raise InputError(
-            f"{paths.state_dir}: MicroBOSH is not deployed from here yet; run 'bosh-install deploy microbosh'"
-        )
+        raise InputError(f"{state.path}: MicroBOSH is not deployed from here yet; run 'bosh-install deploy microbosh'")
     kinds = ["microbosh"] if args.kind == "microbosh" else ["microbosh", "bosh"]
-    prepared = deploy.prepare(args.site, lock, paths, kinds, uuid, args.bundle)
-    validate.raise_if_any(prepared.problems)
+    prepared = prepare(args.site, lock, state, kinds, uuid, args.bundle)
+    raise_if_any(prepared.problems)
     return prepared
 
 
@@ -59,10 +61,10 @@ def _show(line: str) -> None:
     print(f"  | {line}", flush=True)
 
 
-def _deployer(args: argparse.Namespace, prepared: deploy.Prepared) -> deploy.Deployer:
-    runner = Runner(prepared.paths.logs)
+def _deployer(args: argparse.Namespace, prepared: Prepared) -> Deployer:
+    runner = Runner(prepared.state.logs)
     progress = None if getattr(args, "json", False) else _show  # long commands: show their (redacted) output
-    return deploy.Deployer(prepared, runner, deploy.Tools(args.bosh_init, args.bosh), progress)
+    return Deployer(prepared, runner, Tools(args.bosh_init, args.bosh), progress)
 
 
 def run_deploy(args: argparse.Namespace) -> int:
@@ -82,9 +84,9 @@ def run_deploy(args: argparse.Namespace) -> int:
         facts = deployer.journal.facts("microbosh.uuid")
         if args.kind == "microbosh" and facts.get("uuid"):
             print(f"MicroBOSH is up at {facts['url']} (director UUID {facts['uuid']})")
-            print(f"keep {prepared.paths.saved_state()}: bosh-init needs it to update or delete MicroBOSH")
+            print(f"keep {prepared.state.saved_state()}: bosh-init needs it to update or delete MicroBOSH")
         elif args.kind == "bosh":
-            print(f"BOSH is deployed (logs: {prepared.paths.logs})")
+            print(f"BOSH is deployed (logs: {prepared.state.logs})")
     return 0
 
 

@@ -1,9 +1,13 @@
 """``bosh-install install`` and ``bosh-install plan``: turn a bundle into an installed toolchain.
 
-``install --bundle DIR [--root DIR] [--state-dir DIR] [--dry-run] [--yes]`` runs the preflight
-checks, shows the plan, asks for confirmation (unless ``--yes``), then runs the steps, journaled.
-``plan`` shows what ``install`` would run and why, and changes nothing.  Progress lines carry UTC
-timestamps and go to stderr and to ``STATE/logs/install.log``.
+``install --bundle DIR [--root DIR] [--state-dir DIR] [--dry-run] [--yes]`` runs the host checks
+(``installer.hostcheck``), shows the plan, asks for confirmation (unless ``--yes``), then runs the
+steps, journaled (``installer.install``).  ``plan`` shows what ``install`` would run and why, and
+changes nothing.  Progress lines carry UTC timestamps and go to stderr and to
+``STATE/logs/install.log``.
+
+Imports the bundle core (lock, archive, password, CLI plumbing), the install, the host checks and
+the state directory's layout.
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ from bundler.core.cliapp import print_json
 from bundler.core.errors import InputError
 from bundler.core.lock import read_lock
 from bundler.core.password import read_password
-from installer.context import InstallContext, state_dir_for
-from installer.hostcheck import Host, preflight
+from installer.context import InstallContext
+from installer.hostcheck import Host, require_host_checks
 from installer.install import install, plan
 from installer.journal import Journal
+from installer.state import StateDir
 from installer.steps import debs
 
 log = logging.getLogger(__name__)
@@ -69,14 +74,14 @@ def context(args: argparse.Namespace, dry_run: bool) -> InstallContext:
     root = args.root.absolute() if chroot else Path("/")
     if chroot and not root.is_dir():
         raise InputError(f"--root {root}: no such directory")
-    state_dir = state_dir_for(root, chroot, args.state_dir)
-    log_file = state_dir / "logs" / "install.log"
+    state = StateDir.for_root(root, chroot, args.state_dir)
+    log_file = state.logs / "install.log"
     return InstallContext(
         bundle=bundle,
         lock=lock,
         root=root,
         chroot=chroot,
-        state_dir=state_dir,
+        state=state,
         dry_run=dry_run,
         jobs=max(1, args.jobs),
         say=lambda m: say(m, log_file),
@@ -85,29 +90,23 @@ def context(args: argparse.Namespace, dry_run: bool) -> InstallContext:
 
 def show_plan(ctx: InstallContext, steps, as_json: bool) -> None:
     if as_json:
-        print_json([{"step": p.step, "run": p.run, "status": p.status, "reason": p.reason} for p in steps])
+        print_json([{"step": p.name, "run": p.run, "status": p.status, "reason": p.reason} for p in steps])
         return
     for p in steps:
-        print(f"{'run ' if p.run else 'skip'}  {p.step:8} {p.reason}")
-
-
-def _journal(ctx: InstallContext) -> Journal:
-    if (ctx.state_dir / "journal.json").exists():
-        return Journal.open(ctx.state_dir)
-    return Journal(ctx.state_dir / "journal.json", {})  # not created until something runs
+        print(f"{'run ' if p.run else 'skip'}  {p.name:8} {p.reason}")
 
 
 def run_plan(args: argparse.Namespace) -> int:
     ctx = context(args, dry_run=True)
-    show_plan(ctx, plan(ctx, _journal(ctx)), args.json)
+    show_plan(ctx, plan(ctx, Journal.read(ctx.state.path)), args.json)
     return 0
 
 
 def run_install(args: argparse.Namespace) -> int:
     ctx = context(args, dry_run=args.dry_run)
-    preflight(ctx.lock, ctx.bundle, Host(ctx.root), ctx.state_dir, ctx.chroot, debs.applies(ctx))
-    steps = plan(ctx, _journal(ctx))
-    if any(p.run and p.step in ("verify", "extract") for p in steps) and needs_password(ctx.bundle):
+    require_host_checks(ctx.lock, ctx.bundle, Host(ctx.root), ctx.state.path, ctx.chroot, debs.applies(ctx))
+    steps = plan(ctx, Journal.read(ctx.state.path))
+    if any(p.run and p.name in ("verify", "extract") for p in steps) and needs_password(ctx.bundle):
         ctx.password = read_password(confirm=False)
     show_plan(ctx, steps, args.json)
     if args.dry_run or not any(p.run for p in steps):
@@ -121,10 +120,9 @@ def run_install(args: argparse.Namespace) -> int:
         if answer not in ("y", "yes"):
             say("nothing changed")
             return 1
-    ctx.state_dir.mkdir(parents=True, exist_ok=True)
-    ctx.log_dir.mkdir(parents=True, exist_ok=True)
-    ctx.say(f"installing {ctx.lock.spec_name} from {ctx.bundle} into {ctx.root} (state: {ctx.state_dir})")
+    ctx.state.logs.mkdir(parents=True, exist_ok=True)
+    ctx.say(f"installing {ctx.lock.spec_name} from {ctx.bundle} into {ctx.root} (state: {ctx.state.path})")
     started = time.monotonic()
-    install(ctx, Journal.open(ctx.state_dir), steps)
+    install(ctx, Journal.open(ctx.state.path), steps)
     ctx.say(f"installed in {time.monotonic() - started:.0f} s")
     return 0

@@ -1,4 +1,7 @@
-"""``bosh-install status``: what the journal says about each install step."""
+"""``bosh-install status``: what the journal says about each install (and deploy) step.
+
+Imports the journal and the state directory's layout.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ import time
 from pathlib import Path
 
 from bundler.core.cliapp import print_json
-from installer.context import state_dir_for
 from installer.journal import Journal
+from installer.state import StateDir
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,14 +28,14 @@ def _when(t: float | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     root = args.root.absolute() if args.root else Path("/")
-    state_dir = state_dir_for(root, args.root is not None, args.state_dir)
-    if not (state_dir / "journal.json").exists():
+    state_dir = StateDir.for_root(root, args.root is not None, args.state_dir).path
+    journal = Journal.read(state_dir)
+    if not journal.exists:
         if args.json:
             print_json({"state_dir": str(state_dir), "steps": {}})
         else:
             print(f"{state_dir}: no install has run yet")
         return 0
-    journal = Journal.open(state_dir)
     if args.json:
         print_json({"state_dir": str(state_dir), "steps": {n: r.__dict__ for n, r in journal.steps.items()}})
         return 0

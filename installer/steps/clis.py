@@ -2,6 +2,8 @@
 
 Each file is copied to a temporary name beside its destination and renamed over it, so a killed run
 never leaves a half-written executable on PATH.
+
+Imports the install context.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def run(ctx: InstallContext) -> dict:
             continue
         dest_dir.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{art.name}.tmp")
-        shutil.copyfile(ctx.payload_dir / art.path, tmp)
+        shutil.copyfile(ctx.state.payload / art.path, tmp)
         os.chmod(tmp, 0o755)
         os.replace(tmp, dest)
         installed.append(f"{BIN_DIR}/{art.name}")

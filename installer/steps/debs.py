@@ -6,6 +6,8 @@ files and then configures them, so dependency cycles inside a call are handled a
 ``dpkg --configure -a`` first finishes whatever an interrupted earlier run left half-configured.
 No network is involved.  On failure the error names the packages dpkg complained about with its
 own message lines.
+
+Imports the bundle core's deb stages, the install context and the process runner's error.
 """
 
 from __future__ import annotations
@@ -25,8 +27,7 @@ _ERROR = re.compile(
 
 
 def order(ctx: InstallContext) -> list[str]:
-    section = ctx.lock.sections.get("debs") or {}
-    paths = list(section.get("install_order") or [])
+    paths = list(ctx.lock.debs.install_order)
     by_path = {a.path for a in ctx.lock.by_kind("deb")}
     missing = [p for p in paths if p not in by_path]
     if missing:
@@ -56,7 +57,8 @@ def run(ctx: InstallContext) -> dict:
     if not paths:
         ctx.say("debs: every package is installed already at the locked version")
         return {"installed": 0, "already": len(debs)}
-    groups = stages([ctx.payload_dir / p for p in paths]) if not ctx.dry_run else [[ctx.payload_dir / p for p in paths]]
+    payload_files = [ctx.state.payload / p for p in paths]
+    groups = stages(payload_files) if not ctx.dry_run else [payload_files]
     ctx.say(
         f"debs: installing {len(paths)} packages with dpkg -i in {len(groups)} call(s)"
         f" ({len(debs) - len(paths)} already installed)"

@@ -2,7 +2,10 @@
 
 ``bundler.core.extract.extract_payload`` refuses unsafe member paths and checks every artifact's sha256
 against the lock; what it leaves in ``STATE/payload`` has the layout of the artifact paths
-(``debs/…``, ``ruby/…``, ``gems/…``, ``bin/…``).  A payload left by an earlier run is replaced.
+(``debs/…``, ``ruby/…``, ``gems/…``, ``bin/…``).  A payload left by an earlier run is replaced, and
+staging directories a killed run left are removed.
+
+Imports the bundle core's extraction, the install context and the journal's ``digest``.
 """
 
 from __future__ import annotations
@@ -26,14 +29,14 @@ def inputs(ctx: InstallContext) -> dict:
 
 def present(ctx: InstallContext) -> bool:
     """The extracted payload is still there (a done ``extract`` is not enough if it was removed)."""
-    return all((ctx.payload_dir / a.path).is_file() for a in ctx.lock.artifacts if a.kind not in ("runtime", "wheel"))
+    return all((ctx.state.payload / a.path).is_file() for a in ctx.lock.artifacts if a.kind not in ("runtime", "wheel"))
 
 
 def run(ctx: InstallContext) -> dict:
-    if ctx.payload_dir.exists():
-        shutil.rmtree(ctx.payload_dir)
-    for stale in ctx.payload_dir.parent.glob(f".{ctx.payload_dir.name}.*.staging"):
+    if ctx.state.payload.exists():
+        shutil.rmtree(ctx.state.payload)
+    for stale in ctx.state.stale_staging():
         shutil.rmtree(stale, ignore_errors=True)  # left by a killed run
-    ctx.payload_dir.parent.mkdir(parents=True, exist_ok=True)
-    extract_payload(ctx.bundle, ctx.payload_dir, ctx.lock, password=ctx.password)
-    return {"files": len(ctx.lock.artifacts), "dir": str(ctx.payload_dir)}
+    ctx.state.payload.parent.mkdir(parents=True, exist_ok=True)
+    extract_payload(ctx.bundle, ctx.state.payload, ctx.lock, password=ctx.password)
+    return {"files": len(ctx.lock.artifacts), "dir": str(ctx.state.payload)}

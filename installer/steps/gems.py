@@ -4,6 +4,8 @@ Runs in the payload's ``gems/`` directory, where ``gem install --local`` finds e
 RubyGems itself checks the closure (dependencies and required Ruby versions); ``--force`` would skip
 exactly that.  Files are given dependencies first (the lock's ``gems.install_order``).
 Afterwards ``gem list --local`` must show every locked name and version.
+
+Imports the install context, the process runner's error and the ``ruby`` step (where Ruby is).
 """
 
 from __future__ import annotations
@@ -31,15 +33,14 @@ def inputs(ctx: InstallContext) -> dict:
 def ordered(ctx: InstallContext) -> list:
     """The gem artifacts, dependencies first when the lock's ``gems`` section gives an install order."""
     gems = sorted(ctx.lock.by_kind("gem"), key=lambda a: a.path)
-    order = list((ctx.lock.sections.get("gems") or {}).get("install_order") or [])
-    rank = {path: i for i, path in enumerate(order)}
+    rank = {path: i for i, path in enumerate(ctx.lock.gems.install_order)}
     return sorted(gems, key=lambda a: (rank.get(a.path, len(rank)), a.path))
 
 
 def run(ctx: InstallContext) -> dict:
     gems = ordered(ctx)
     gem = ruby_step.ruby_bin(ctx, "gem")
-    gem_dir = ctx.payload_dir / "gems"
+    gem_dir = ctx.state.payload / "gems"
     files = [a.path.rsplit("/", 1)[-1] for a in gems]
     runner = ctx.runner()
     ctx.say(f"gems: installing {len(files)} gems (log: {runner.log_dir / LOG})")

@@ -10,6 +10,9 @@ for (openssl, zlib, psych, readline) must load.
 
 The prefix and configure arguments come from the lock's ``ruby`` section (or the source artifact's
 ``meta``); default ``/usr/local`` and none.
+
+Imports the bundle core's lock and errors, the install context, the host checks' ``has_command``
+and the process runner's error.
 """
 
 from __future__ import annotations
@@ -38,12 +41,12 @@ def source(ctx: InstallContext) -> Artifact | None:
 
 def settings(ctx: InstallContext) -> dict:
     art = source(ctx)
-    section = dict(ctx.lock.sections.get("ruby") or {})
+    section = ctx.lock.ruby
     meta = dict(art.meta) if art else {}
     return {
-        "version": section.get("version") or meta.get("version") or (art.version if art else ""),
-        "prefix": section.get("prefix") or meta.get("prefix") or "/usr/local",
-        "configure": list(section.get("configure") or meta.get("configure") or []),
+        "version": section.version or meta.get("version") or (art.version if art else ""),
+        "prefix": section.prefix or meta.get("prefix") or "/usr/local",
+        "configure": list(section.configure or meta.get("configure") or []),
     }
 
 
@@ -73,7 +76,7 @@ def run(ctx: InstallContext) -> dict:
             f"cannot build Ruby: {', '.join(missing)} missing in {ctx.root} (the debs step installs build-essential)"
         )
     runner = ctx.runner()
-    src = unpack_in_root(ctx, ctx.payload_dir / art.path)
+    src = unpack_in_root(ctx, ctx.state.payload / art.path)
     progress = Progress(ctx)
     cwd = ctx.inside(src)
     configure = ["./configure", f"--prefix={conf['prefix']}", *conf["configure"]]
@@ -83,7 +86,7 @@ def run(ctx: InstallContext) -> dict:
         progress.label = label
         runner.run(argv, log_name=LOG, cwd=cwd, on_line=progress)
     version = check(ctx, conf["version"])
-    shutil.rmtree(ctx.build_dir, ignore_errors=True)
+    shutil.rmtree(ctx.state.build, ignore_errors=True)
     return {"version": version, "prefix": conf["prefix"]}
 
 
@@ -91,13 +94,13 @@ def unpack_in_root(ctx: InstallContext, tarball: Path) -> Path:
     """Unpack with the root's own tar when it can (several times faster than tarfile for .tar.xz)."""
     needs = {".xz": "xz", ".bz2": "bzip2", ".gz": "gzip"}.get(tarball.suffix)
     if ctx.dry_run or not has_command(ctx.root, "tar") or (needs and not has_command(ctx.root, needs)):
-        return unpack(tarball, ctx.build_dir)
-    if ctx.build_dir.exists():
-        shutil.rmtree(ctx.build_dir)
-    ctx.build_dir.mkdir(parents=True)
-    argv = ["tar", "--no-same-owner", "-xf", ctx.inside(tarball), "-C", ctx.inside(ctx.build_dir)]
+        return unpack(tarball, ctx.state.build)
+    if ctx.state.build.exists():
+        shutil.rmtree(ctx.state.build)
+    ctx.state.build.mkdir(parents=True)
+    argv = ["tar", "--no-same-owner", "-xf", ctx.inside(tarball), "-C", ctx.inside(ctx.state.build)]
     ctx.runner().run(argv, log_name=LOG)
-    tops = [p for p in ctx.build_dir.iterdir()]
+    tops = [p for p in ctx.state.build.iterdir()]
     if len(tops) != 1 or not tops[0].is_dir():
         raise BundleError(f"{tarball.name}: expected one top directory, found {sorted(p.name for p in tops)[:3]}")
     return tops[0]

@@ -3,6 +3,8 @@
 Uses the same verification as ``bosh-bundle verify`` / ``bosh-install verify``
 (``bundler.core.verify.verify_bundle``): every file of the bundle against ``SHA256SUMS``, every
 artifact inside the payload against the lock.
+
+Imports the bundle core's verification and the install context.
 """
 
 from __future__ import annotations
@@ -33,6 +35,6 @@ def inputs(ctx: InstallContext) -> dict:
 def run(ctx: InstallContext) -> dict:
     report = verify_bundle(ctx.bundle, password=ctx.password)
     if report.problems:
-        lines = "\n  ".join(report.problems)
+        lines = "\n  ".join(str(p) for p in report.problems)
         raise IntegrityError(f"{ctx.bundle}: the bundle does not verify, nothing was changed:\n  {lines}")
     return {"files": report.files_checked, "members": report.members_checked, "contents": report.contents_checked}

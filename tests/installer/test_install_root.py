@@ -12,7 +12,7 @@ import pytest
 
 from bundler.core.lock import read_lock
 from installer.cli import main
-from installer.hostcheck import Host, check
+from installer.hostcheck import Host, host_problems
 from tests.support.installfixtures import BundleFiles, dpkg_status, make_deb, make_gem, make_ruby_source, write_bundle
 from tests.support.miniroot import copy_miniroot, make_miniroot
 from tests.support.paths import REPO
@@ -178,11 +178,11 @@ def test_insufficient_disk_is_refused_before_any_change(tmp_path, root, capsys):
         subprocess.run(["umount", str(state)], check=True)
 
 
-def test_preflight_lists_every_problem_including_not_root(tmp_path, root):
+def test_host_checks_list_every_problem_including_not_root(tmp_path, root):
     bundle = build_bundle(tmp_path, target={"arch": "arm64"})
     lock = read_lock(bundle / "bundle.lock")
     host = Host(root, euid=1000, free_bytes=lambda _p: 10)
-    problems = check(lock, bundle, host, root / STATE, chroot=True, needs_dpkg=True)
+    problems = [str(p) for p in host_problems(lock, bundle, host, root / STATE, chroot=True, needs_dpkg=True)]
     assert len(problems) == 3
     assert "must run as root" in problems[0] and "arm64" in problems[1] and "free, need" in problems[2]
 

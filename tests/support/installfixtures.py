@@ -9,7 +9,6 @@ for chroots without Ruby).  ``slow`` seconds make ``make`` sleep, for kill tests
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import subprocess
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import py7zr
 
+from bundler.core.digest import hash_file, sha256_file
 from bundler.core.lock import Artifact, Lock
 
 TARGET = {"os": "debian", "release": "12", "codename": "bookworm", "arch": "amd64"}
@@ -178,10 +178,9 @@ def write_bundle(files: BundleFiles, out: Path, spec_name: str = "test") -> Lock
     out.mkdir(parents=True, exist_ok=True)
     artifacts = []
     for kind, name, version, path, file in files.items:
-        data = file.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
+        sha, size = hash_file(file)
         meta = files.metas.get(path, {})
-        artifacts.append(Artifact(kind, name, version, f"file://{file}", len(data), sha, "pinned", path, meta))
+        artifacts.append(Artifact(kind, name, version, f"file://{file}", size, sha, "pinned", path, meta))
     lock = Lock(spec_name, files.target, tuple(sorted(artifacts, key=lambda a: a.key)), files.sections)
     with py7zr.SevenZipFile(out / "payload.7z", "w", filters=[{"id": py7zr.FILTER_COPY}]) as archive:
         for _kind, _name, _version, path, file in sorted(files.items, key=lambda i: i[3]):
@@ -195,5 +194,5 @@ def write_sums(out: Path) -> None:
     lines = []
     for path in sorted(out.iterdir()):
         if path.is_file() and path.name != "SHA256SUMS":
-            lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n")
+            lines.append(f"{sha256_file(path)}  {path.name}\n")
     (out / "SHA256SUMS").write_text("".join(lines))

@@ -262,34 +262,6 @@ def test_bosh_stand_in_enforces_order_and_uuid(env, tmp_path):
     assert r.returncode == 1 and "This manifest references director with UUID not-this-one" in r.stdout
 
 
-def test_v1_tables_are_read_with_continuation_rows():
-    from installer.deploy.driver import parse_table, task_number, versions_in
-
-    releases = """\
-+--------------+----------+-------------+
-| Name         | Versions | Commit Hash |
-+--------------+----------+-------------+
-| bosh         | 232      | 1a2b3c4d+   |
-|              | 233*     | 5e6f7a8b    |
-| bosh-aws-cpi | 36       | 9c0d1e2f    |
-+--------------+----------+-------------+
-(*) Currently deployed
-"""
-    rows = parse_table(releases)
-    assert versions_in(rows, "bosh") == {"232", "233"}
-    assert versions_in(rows, "bosh-aws-cpi") == {"36"}
-    stemcells = """\
-+-------------------------------------+---------------+---------+--------------+
-| Name                                | OS            | Version | CID          |
-+-------------------------------------+---------------+---------+--------------+
-| bosh-aws-xen-ubuntu-trusty-go_agent | ubuntu-trusty | 3147*   | ami-0a1b2c3d |
-+-------------------------------------+---------------+---------+--------------+
-"""
-    assert versions_in(parse_table(stemcells), "bosh-aws-xen-ubuntu-trusty-go_agent") == {"3147"}
-    assert versions_in(parse_table("No stemcells"), "x") == set()
-    assert task_number("Director task 7\n  Started deploying\n\nTask 7 error") == "7"
-
-
 def test_a_file_changed_after_verification_is_checked_again(env, capsys):
     assert deploy(env, "microbosh") == 0
     release = env.payload / "releases" / "bosh-233.tgz"
