@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     gpg gpgv gpg-agent reprepro apt-utils debian-archive-keyring \
-    debootstrap ruby ruby-dev build-essential curl xz-utils ca-certificates 7zip \
+    debootstrap ruby ruby-dev build-essential curl xz-utils ca-certificates 7zip iproute2 util-linux \
     >/dev/null
 python3 -m pip install -q --disable-pip-version-check -e '.[test,fast]'
 UPSTREAM="$(cd .. && pwd)/shared/upstream"
