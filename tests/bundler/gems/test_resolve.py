@@ -2,7 +2,6 @@
 download refused, a gem whose metadata disagrees with the index reported by the contents check."""
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,20 +14,9 @@ from bundler.net.download import FetchOptions, fetch_one
 from bundler.net.http import Http
 from bundler.resolve import resolve_spec
 from bundler.spec import load_spec
-from tests.support.gemrepo import RESOLUTION_GRAPH, cached_repo, serve_gem_replica
+from tests.bundler.conftest import needs_gem
 
-pytestmark = pytest.mark.skipif(shutil.which("gem") is None, reason="needs gem and ruby (Debian package 'ruby')")
-
-
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    return cached_repo(RESOLUTION_GRAPH, tmp_path_factory.getbasetemp())
-
-
-@pytest.fixture
-def server(repo):
-    with serve_gem_replica(repo) as srv:
-        yield srv
+pytestmark = needs_gem
 
 
 def _spec(tmp_path, source, requirements='top: ">= 0"'):
@@ -39,7 +27,7 @@ def _spec(tmp_path, source, requirements='top: ">= 0"'):
     return load_spec(tmp_path / "bundle.yml")
 
 
-def _download(server, artifact, dest: Path) -> Path:
+def _download(gem_server, artifact, dest: Path) -> Path:
     data = Http(retries=0).get_bytes(artifact.url, sha256=artifact.sha256)
     path = dest / artifact.path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,17 +35,17 @@ def _download(server, artifact, dest: Path) -> Path:
     return path
 
 
-def test_lock_entries_carry_checksum_size_edges_and_ruby_requirement(server, repo, tmp_path):
-    spec = _spec(tmp_path, server.base_url, 'natv: ">= 0"\n    top: "~> 1.0"\n    oldruby: ">= 0"')
+def test_lock_entries_carry_checksum_size_edges_and_ruby_requirement(gem_server, gem_repo, tmp_path):
+    spec = _spec(tmp_path, gem_server.base_url, 'natv: ">= 0"\n    top: "~> 1.0"\n    oldruby: ">= 0"')
     lock = resolve_spec(spec, LockContext(Http(), tmp_path / "cache"))
     by_name = {a.name: a for a in lock.by_kind("gem")}
     assert sorted(by_name) == ["base", "left", "natv", "oldruby", "right", "top"]
     left = by_name["left"]
-    gem_file = repo / "gems" / "left-1.0.0.gem"
+    gem_file = gem_repo / "gems" / "left-1.0.0.gem"
     assert (left.path, left.trust, left.url) == (
         "gems/left-1.0.0.gem",
         "compact-index",
-        server.url("/gems/left-1.0.0.gem"),
+        gem_server.url("/gems/left-1.0.0.gem"),
     )
     assert (left.size, left.sha256) == (gem_file.stat().st_size, hashlib.sha256(gem_file.read_bytes()).hexdigest())
     assert left.meta["dependencies"] == [["base", "< 3, >= 1.0"]]
@@ -70,13 +58,13 @@ def test_lock_entries_carry_checksum_size_edges_and_ruby_requirement(server, rep
     # the same upstream state gives the same lock, byte for byte
     assert resolve_spec(spec, LockContext(Http(), tmp_path / "cache")).dumps() == lock.dumps()
     for a in lock.by_kind("gem"):
-        assert check_artifact(_download(server, a, tmp_path / "dl"), a) == []
+        assert check_artifact(_download(gem_server, a, tmp_path / "dl"), a) == []
 
 
-def test_a_tampered_gem_fails_its_sha256(server, tmp_path):
-    lock = resolve_spec(_spec(tmp_path, server.base_url), LockContext(Http(), tmp_path / "cache"))
+def test_a_tampered_gem_fails_its_sha256(gem_server, tmp_path):
+    lock = resolve_spec(_spec(tmp_path, gem_server.base_url), LockContext(Http(), tmp_path / "cache"))
     top = lock.find("gem", "top")
-    server.faults["/gems/top-1.0.0.gem"] = {"corrupt": True}
+    gem_server.faults["/gems/top-1.0.0.gem"] = {"corrupt": True}
     with pytest.raises(IntegrityError) as exc:
         fetch_one(Http(retries=0), top, tmp_path / "dl", options=FetchOptions(attempts=1, backoff=0))
     assert "top-1.0.0.gem" in str(exc.value) and top.sha256 in str(exc.value)
@@ -86,13 +74,13 @@ def test_a_tampered_gem_fails_its_sha256(server, tmp_path):
     )
 
 
-def test_a_gem_whose_metadata_disagrees_with_the_index_is_reported(server, repo, tmp_path):
+def test_a_gem_whose_metadata_disagrees_with_the_index_is_reported(gem_server, gem_repo, tmp_path):
     # the index claims left needs base >= 1.0 and Ruby >= 1.8.7; the .gem itself says otherwise
-    sha = hashlib.sha256((repo / "gems" / "left-1.0.0.gem").read_bytes()).hexdigest()
-    server.routes["/info/left"] = f"---\n1.0.0 base:>= 1.0|checksum:{sha},ruby:>= 1.8.7\n".encode()
-    lock = resolve_spec(_spec(tmp_path, server.base_url), LockContext(Http(), tmp_path / "cache"))
+    sha = hashlib.sha256((gem_repo / "gems" / "left-1.0.0.gem").read_bytes()).hexdigest()
+    gem_server.routes["/info/left"] = f"---\n1.0.0 base:>= 1.0|checksum:{sha},ruby:>= 1.8.7\n".encode()
+    lock = resolve_spec(_spec(tmp_path, gem_server.base_url), LockContext(Http(), tmp_path / "cache"))
     left = lock.find("gem", "left")
-    path = _download(server, left, tmp_path / "dl")
+    path = _download(gem_server, left, tmp_path / "dl")
     assert [str(p) for p in check_artifact(path, left)] == [
         "gems/left-1.0.0.gem (metadata.gz): requires base < 3, >= 1.0, the lock says base >= 1.0",
         "gems/left-1.0.0.gem (metadata.gz): required_ruby_version is >= 0, the lock says >= 1.8.7",
@@ -104,12 +92,12 @@ def test_a_gem_whose_metadata_disagrees_with_the_index_is_reported(server, repo,
     ]
 
 
-def test_bundle_build_refuses_a_gem_whose_metadata_disagrees_with_the_lock(server, repo, tmp_path, capsys):
+def test_bundle_build_refuses_a_gem_whose_metadata_disagrees_with_the_lock(gem_server, gem_repo, tmp_path, capsys):
     from bundler.cli import main
 
-    sha = hashlib.sha256((repo / "gems" / "left-1.0.0.gem").read_bytes()).hexdigest()
-    server.routes["/info/left"] = f"---\n1.0.0 base:< 3&>= 1.0|checksum:{sha},ruby:>= 1.8.7\n".encode()
-    spec = _spec(tmp_path, server.base_url)
+    sha = hashlib.sha256((gem_repo / "gems" / "left-1.0.0.gem").read_bytes()).hexdigest()
+    gem_server.routes["/info/left"] = f"---\n1.0.0 base:< 3&>= 1.0|checksum:{sha},ruby:>= 1.8.7\n".encode()
+    spec = _spec(tmp_path, gem_server.base_url)
     cache = str(tmp_path / "cache")
     assert main(["lock", "--spec", str(spec.path), "--cache", cache]) == 0
     assert (
