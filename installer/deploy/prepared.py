@@ -113,5 +113,5 @@ def prepare(
         rendered[kind] = manifests.render(kind, site, lock, state.payload, secrets[kind], creds, uuid)
     prepared = Prepared(site, lock, state, secrets, rendered)
     prepared.aws_secrets = tuple(v for v in (creds.secret_access_key,) if v)
-    prepared.problems = check(site, lock, list(rendered.values()), extra)
+    prepared.problems = check(site, lock, list(rendered.values()), extra, bundle_dir)
     return prepared

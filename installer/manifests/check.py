@@ -5,7 +5,9 @@ Two layers, both collecting every problem before reporting: the site's own rules
 (``installer.manifests.boshinit`` for MicroBOSH, ``installer.manifests.director`` for BOSH).  A
 manifest problem carries a manifest key path; ``rendered_problems`` maps it back to the site field
 the value came from (``Rendered.sources``), so the operator is told which line of ``site.yml`` to
-change.  A problem with no site origin is a template or lock problem and says so.  ``check``
+change.  A problem with no site origin is a template or lock problem and says so.  A third layer
+looks inside the locked releases (``installer.manifests.releases``): each must carry its name and
+every job the manifests name.  ``check``
 formats them all, site problems first: ``site.yml:21: microbosh.static_ip: 10.1.0.6 is outside
 network.cidr 10.0.0.0/24``.  Imports the site model and rules, the lock and the manifests package.
 """
@@ -20,6 +22,7 @@ from bundler.core.problems import Problem
 from bundler.core.yamlfile import raise_problems
 from installer.manifests.boshinit import bosh_init_problems
 from installer.manifests.director import v1_problems
+from installer.manifests.releases import ReleaseReader, bundle_problems
 from installer.manifests.render import SITE_SECTIONS, UNKNOWN_UUID, Rendered
 from installer.site.model import Site
 from installer.site.rules import site_problems
@@ -62,8 +65,15 @@ def rendered_problems(rendered: Rendered, target_uuid: str | None = None) -> lis
     return out
 
 
-def check(site: Site, lock: Lock, rendered: Sequence[Rendered], extra: Sequence[Problem] = ()) -> list[str]:
-    """Every problem of the site and of the rendered manifests, formatted, site problems first.
+def check(
+    site: Site,
+    lock: Lock,
+    rendered: Sequence[Rendered],
+    extra: Sequence[Problem] = (),
+    bundle: Path | None = None,
+) -> list[str]:
+    """Every problem of the site, of the rendered manifests and of the releases they name (read
+    extracted, or from ``bundle``'s payload), formatted, site problems first.
 
     A manifest problem whose site field already has a site-level problem is left out: the site-level
     message says the same thing in the operator's words."""
@@ -74,6 +84,9 @@ def check(site: Site, lock: Lock, rendered: Sequence[Rendered], extra: Sequence[
         for p in rendered_problems(r):
             if p.where.split("[")[0] not in flagged:
                 problems.append(p)
+    with ReleaseReader(bundle) as reader:
+        for r in rendered:
+            problems += bundle_problems(r, reader)
     seen: set[str] = set()
     lines = []
     for p in problems:

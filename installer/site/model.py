@@ -25,7 +25,7 @@ rules' (``installer.site.rules``, beside it), which name the site field to chang
       operator_cidr: 203.0.113.7/32     # who may reach 22, 6868, 25555
     key_pair:
       name: bosh
-      private_key: ~/.ssh/bosh.pem      # must exist, mode 0400 or 0600
+      private_key: ~/.ssh/bosh.pem      # must exist, mode 0400 or 0600 (relative: to this file)
     microbosh:
       static_ip: 10.0.0.6
       elastic_ip: 54.0.0.1
@@ -39,8 +39,15 @@ rules' (``installer.site.rules``, beside it), which name the site field to chang
       director_instance_type: m3.large  # default: instance_type
       compilation_instance_type: c3.large
       compilation_workers: 3
+    director:                           # optional: bosh create-env from bosh-deployment (deploy director)
+      internal_ip: 10.0.0.6             # default: microbosh.static_ip
+      name: my-bosh                     # default: microbosh.director_name
+      vars: {}                          # more ((variables)) for the site's own ops files
     ntp: [0.pool.ntp.org, 1.pool.ntp.org]
     vars_store: ~/.bosh-offline/vars.yml  # generated secrets, mode 0600, outside the bundle
+
+Every path in the site file (``key_pair.private_key``, ``vars_store``) is made absolute when it is
+read (``site_file_path``): relative to the site file's directory, whatever the working directory.
 """
 
 from __future__ import annotations
@@ -102,6 +109,13 @@ class BoshSettings:
 
 
 @dataclass(frozen=True)
+class DirectorSettings:
+    internal_ip: str | None = None  # default: microbosh.static_ip
+    name: str | None = None  # default: microbosh.director_name
+    vars: tuple[tuple[str, object], ...] = ()
+
+
+@dataclass(frozen=True)
 class Site:
     path: Path
     doc: Located  # for messages: site.where("network.cidr") -> "site.yml:9: network.cidr"
@@ -113,6 +127,7 @@ class Site:
     bosh: BoshSettings | None
     ntp: tuple[str, ...]
     vars_store: Path
+    director: DirectorSettings = DirectorSettings()
 
     def where(self, key_path: str) -> str:
         return self.doc.where(key_path)
@@ -130,6 +145,7 @@ def load_site(path: Path | str) -> Site:
     microbosh = _microbosh(top.sub("microbosh", required=True))
     bosh_f = top.sub("bosh")
     bosh = _bosh(bosh_f) if bosh_f is not None else None
+    director = _director(top.sub("director"))
     ntp = tuple(top.string_list("ntp", ["0.pool.ntp.org", "1.pool.ntp.org"]) or ())
     vars_store = top.string("vars_store", "~/.bosh-offline/vars.yml")
     top.done()
@@ -144,13 +160,17 @@ def load_site(path: Path | str) -> Site:
         microbosh=microbosh,
         bosh=bosh,
         ntp=ntp,
-        vars_store=_relative_to(Path(vars_store).expanduser(), doc.path),
+        vars_store=site_file_path(vars_store, doc.path),
+        director=director,
     )
 
 
-def _relative_to(path: Path, site_path: Path) -> Path:
-    """A relative path in the site file is relative to the site file's directory."""
-    return path if path.is_absolute() else site_path.parent / path
+def site_file_path(value: str, site_path: Path) -> Path:
+    """A path given in the site file, made absolute: ``~`` is the home directory and a relative path is
+    relative to the site file's directory (never to the working directory: the rendered manifests
+    carry it to bosh-init, which runs elsewhere)."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else Path(site_path).absolute().parent / path
 
 
 def _aws(f: Fields | None) -> AwsSettings | None:
@@ -209,10 +229,7 @@ def _key_pair(f: Fields | None, site_path: Path) -> KeyPairSettings | None:
     f.done()
     if key is None:
         return None
-    key_path = Path(key).expanduser()
-    if not key_path.is_absolute():
-        key_path = site_path.parent / key_path
-    return KeyPairSettings(name, key_path)
+    return KeyPairSettings(name, site_file_path(key, site_path))
 
 
 def _microbosh(f: Fields | None) -> MicroboshSettings | None:
@@ -239,5 +256,17 @@ def _bosh(f: Fields) -> BoshSettings:
         director_instance_type=f.string("director_instance_type", None),
         director_name=f.string("director_name", "bosh"),
     )
+    f.done()
+    return out
+
+
+def _director(f: Fields | None) -> DirectorSettings:
+    if f is None:
+        return DirectorSettings()
+    raw = f.raw("vars", {})
+    if not isinstance(raw, dict):
+        f.problems.add(f.path("vars"), "expected a map of variable names to values")
+        raw = {}
+    out = DirectorSettings(f.string("internal_ip", None), f.string("name", None), tuple(sorted(raw.items())))
     f.done()
     return out

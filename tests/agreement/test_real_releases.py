@@ -7,8 +7,10 @@ before deploying anything: ``bosh-init deploy`` and the v7 CLI's ``bosh create-e
 their first CPI call.  ``bosh inspect-local-release`` reads only ``release.MF`` and notices nothing
 but the truncation.  Neither real tool checks a package's sha1: a package whose gzip header changed
 (valid gzip, another sha1) goes through both, and only our check refuses it.  A renamed release is
-refused by the real tools (the manifest names ``bosh``); our check, which is told no expected name,
-reports the name it found (the comparison with the lock is build's and verify's).  A job spec with
+refused by the real tools (the manifest names ``bosh``); ``bosh-bundle bosh check``, which is told no
+expected name, reports the name it found (the comparison with the lock is build's and verify's), and
+``bosh-install manifests check``, which knows the name the manifests give it, refuses the bundle
+that holds it, naming both names.  A job spec with
 a TAB inside a plain scalar (valid YAML) is accepted by the real tools and by our check.
 """
 
@@ -19,6 +21,8 @@ import tarfile
 
 import pytest
 
+from installer.cli import main as install_main
+from tests.support.deployfixtures import make_fixture, replace_release
 from tests.support.realbosh import deploy, tarballs
 from tests.support.realbosh.releases import LABELS, RELEASES, ReleaseSource, build_source, cache_root
 from tests.support.realbosh.tools import run_tool
@@ -133,6 +137,20 @@ def test_a_renamed_release_is_refused_by_the_real_tools_and_bosh_check_names_wha
     for tool, outcome in runs.items():
         assert outcome.refused, f"{tool}:\n{outcome.output}"
         assert "Release name 'bosh' does not match the name in release tarball 'bosh-renamed'" in outcome.stderr
+
+
+def test_a_renamed_release_in_the_bundle_is_refused_by_manifests_check_naming_both_names(
+    real_releases, tmp_path, capsys
+):
+    renamed = tarballs.rename(real_releases["bosh-final-sha1"].path, tmp_path / "bosh.tgz", "bosh", "bosh-renamed")
+    fx = replace_release(make_fixture(tmp_path / "site"), "bosh", renamed.read_bytes())
+    args = ["--site", str(fx.site_path), "--lock", str(fx.lock_path), "--payload", str(fx.payload)]
+    assert install_main(["manifests", "check", *args, "--state-dir", str(tmp_path / "state")]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "release bosh 233 (releases/bosh-233.tgz): its release.MF names the release 'bosh-renamed',"
+        " but the lock and the manifests name it 'bosh'" in err
+    ), err
 
 
 @pytest.mark.parametrize(

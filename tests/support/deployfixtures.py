@@ -1,17 +1,21 @@
 """Fixtures for the deploy tests: a site file with the guide's example values, a bundle lock whose
 releases and stemcells exist as small files in an extracted payload, and a private key file.
 
-The release and stemcell files are placeholders (a few bytes each), not real tarballs: the deploy
-side only hands their paths and checksums to bosh-init and the bosh CLI (here, stand-ins).
+The releases are small real-format tarballs (a release.MF naming every job the manifests name, no
+packages: ``manifests check`` reads release.MF); the stemcell files are placeholders (a few bytes
+each): the deploy side only hands their paths and checksums to bosh-init and the bosh CLI.
 """
 
 from __future__ import annotations
 
 import hashlib
+import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from bundler.core.lock import Artifact, Lock, write_lock
+from tests.support.boshfixtures import JobSpec, write_release
 
 LIGHT = "bosh-aws-xen-hvm-ubuntu-trusty-go_agent"
 REGULAR = "bosh-aws-xen-ubuntu-trusty-go_agent"
@@ -50,6 +54,17 @@ ntp: [0.pool.ntp.org, 1.pool.ntp.org]
 vars_store: vars/vars.yml
 """
 
+# Every job the two manifests name (manifests/microbosh.yml and bosh.yml): `manifests check` looks for them.
+BOSH_RELEASE_JOBS = ("nats", "redis", "postgres", "blobstore", "director", "health_monitor", "registry", "powerdns")
+
+
+def release_tarball(name: str, version: str, jobs: tuple[str, ...]) -> bytes:
+    """A small real-format release tarball (release.MF and these jobs, no packages)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        built = write_release(Path(tmp), name, version, jobs=[JobSpec(j) for j in jobs], packages=())
+        return built.path.read_bytes()
+
+
 FAKE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEexampleexampleexample\n-----END RSA PRIVATE KEY-----\n"
 
 
@@ -81,16 +96,24 @@ def _artifact(payload: Path, kind: str, name: str, version: str, rel: str, meta:
 
 
 def make_fixture(
-    root: Path, site_text: str = GUIDE_SITE, with_sha1: bool = True, amis: dict[str, str] | None = None
+    root: Path,
+    site_text: str = GUIDE_SITE,
+    with_sha1: bool = True,
+    amis: dict[str, str] | None = None,
+    files: Mapping[str, Path] | None = None,
 ) -> DeployFixture:
+    """``files``: "bosh", "cpi", "light" or "regular" -> a real file to put in the payload (and the
+    lock) instead of that fixture (tests/agreement/test_real_deploy.py: the real tarballs)."""
     root.mkdir(parents=True, exist_ok=True)
     payload = root / "payload"
+    files = files or {}
     bodies = {
-        "bosh": b"bosh release 233\n",
-        "cpi": b"bosh-aws-cpi release 36\n",
+        "bosh": release_tarball("bosh", "233", BOSH_RELEASE_JOBS) if "bosh" not in files else b"",
+        "cpi": release_tarball("bosh-aws-cpi", "36", ("aws_cpi",)) if "cpi" not in files else b"",
         "light": b"light stemcell 3147\n",
         "regular": b"regular stemcell 3147\n" * 10,
     }
+    bodies.update({key: Path(path).read_bytes() for key, path in files.items()})
 
     def sha1(key: str) -> dict:
         return {"sha1": hashlib.sha1(bodies[key]).hexdigest()} if with_sha1 else {}
@@ -131,3 +154,15 @@ def make_fixture(
     site_path.write_text(site_text)
     site_path.chmod(0o600)  # it holds an AWS secret key
     return DeployFixture(root, site_path, lock_path, lock, payload, key_path)
+
+
+def replace_release(fx: DeployFixture, name: str, body: bytes) -> DeployFixture:
+    """The fixture with release ``name``'s payload file replaced by ``body``, the lock following it
+    (size, sha256, sha1): a bundle whose release is another tarball than the manifests expect."""
+    old = fx.lock.find("release", name)
+    meta = {**old.meta, "sha1": hashlib.sha1(body).hexdigest()}
+    new = _artifact(fx.payload, "release", old.name, old.version, old.path, meta, body)
+    lock = Lock(fx.lock.spec_name, fx.lock.target, tuple(new if a is old else a for a in fx.lock.artifacts), {})
+    write_lock(lock, fx.lock_path)
+    fx.lock = lock
+    return fx

@@ -63,3 +63,59 @@ def test_the_manifest_is_not_changed_by_checking_it():
     before = copy.deepcopy(m)
     assert bosh_init_problems(m)
     assert m == before
+
+
+def _paths(m):
+    return {p.where: p.message for p in bosh_init_problems(m)}
+
+
+def test_blank_names_are_refused_as_bosh_init_does():
+    m = _microbosh()
+    m["name"] = "  "
+    m["networks"][1]["name"] = ""
+    m["jobs"][0]["name"] = " "
+    m["resource_pools"][0]["name"] = None
+    m["disk_pools"][0]["name"] = ""
+    m["jobs"][0]["templates"][0]["name"] = ""
+    found = _paths(m)
+    for where in ("name", "networks[1].name", "jobs[0].name", "resource_pools[0].name", "disk_pools[0].name"):
+        assert found[where].endswith("name is required"), found
+    assert found["jobs[0].templates[0].name"] == "template name is required"
+
+
+def test_a_negative_persistent_disk_is_refused():
+    m = _microbosh()
+    m["jobs"][0]["persistent_disk"] = 0
+    assert bosh_init_problems(m) == []
+    m["jobs"][0]["persistent_disk"] = -1
+    assert _paths(m) == {"jobs[0].persistent_disk": "persistent_disk -1 must be an integer >= 0 (MB)"}
+
+
+def test_a_lifecycle_other_than_service_is_refused():
+    m = _microbosh()
+    m["jobs"][0]["lifecycle"] = "service"
+    assert bosh_init_problems(m) == []
+    m["jobs"][0]["lifecycle"] = "errand"
+    assert _paths(m) == {"jobs[0].lifecycle": "lifecycle 'errand' is not supported: bosh-init runs a service"}
+
+
+def test_a_template_listed_twice_is_refused_at_its_second_place():
+    m = _microbosh()
+    m["jobs"][0]["templates"] += [{"name": "nats", "release": "bosh"}, {"name": "director", "release": "bosh"}]
+    assert _paths(m) == {"jobs[0].templates[2].name": "template 'director' is listed twice in the job"}
+
+
+def test_a_job_without_networks_is_refused():
+    m = _microbosh()
+    m["jobs"][0]["networks"] = []
+    assert _paths(m) == {"jobs[0].networks": "the job needs at least one network"}
+
+
+def test_a_range_with_host_bits_names_the_network_to_use():
+    m = _microbosh()
+    m["networks"][0]["subnets"][0]["range"] = "10.0.0.5/24"
+    assert _paths(m)["networks[0].subnets[0].range"] == "range '10.0.0.5/24' has host bits set; use 10.0.0.0/24"
+    m["networks"][0]["subnets"][0]["range"] = "10.0.0.0"  # an address: bosh-init's ParseCIDR refuses it too
+    assert "is an address, not a CIDR" in _paths(m)["networks[0].subnets[0].range"]
+    del m["networks"][0]["subnets"][0]["range"]
+    assert _paths(m)["networks[0].subnets[0].range"].startswith("range is required")
