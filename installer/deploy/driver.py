@@ -5,7 +5,8 @@ steps (``installer.deploy.microbosh``, ``installer.deploy.bosh``) through ``inst
 in the journal the install steps use: a step done with the same inputs is skipped, a failed or
 interrupted one runs again, so re-running the command resumes where it stopped.  With
 ``plan_only`` nothing is written or run.  ``Deployer.destroy`` deletes MicroBOSH (refused while the
-BOSH deployment is recorded) or the BOSH deployment, and forgets the kind's steps.
+BOSH deployment is recorded) or the BOSH deployment, says what it deleted, and forgets the kind's
+steps once something was deleted (``installer.deploy.microbosh``: nothing is, without a state file).
 
 Every secret of the prepared deploy (``installer.deploy.prepared``) is registered with the runner's
 redactor first, so logs, plans, the journal and errors never show a password.  Where the files go:
@@ -84,15 +85,23 @@ class Deployer:
             status = "ran"
         return StepReport(p.name, status, p.step.describe, shown)
 
-    def destroy(self, kind: str) -> None:
+    def destroy(self, kind: str) -> str:
+        """Delete MicroBOSH or the BOSH deployment; returns what was done, in one line.  The kind's
+        steps are forgotten once something was deleted; when nothing was (no bosh-init state file),
+        the journal is left as it is."""
         if kind == "microbosh" and self.journal.steps.get("bosh.deploy") is not None:
             raise InputError(
                 "BOSH is still deployed by this MicroBOSH; its VMs would be left running: "
                 "run 'bosh-install destroy bosh' first"
             )
         if kind == "microbosh":
-            microbosh.destroy(self.p, self.bosh_init)
+            done = microbosh.destroy(self.p, self.bosh_init, self.journal.steps.get("microbosh.bosh-init"))
+            report = done.describe()
+            if done.deleted_nothing:
+                return report  # the journal is still true
         else:
             bosh.destroy(self.p, self.bosh)
+            report = f"deleted the deployment {self.p.site.name!r}"
         for name in [n for n in self.journal.steps if n.startswith(f"{kind}.")]:
             self.journal.forget(name)
+        return report

@@ -1,11 +1,14 @@
 """The deploy driver against STAND-INS for bosh-init and the bosh v1 CLI.
 
-The real bosh-init 0.0.81 and bosh_cli 1.3147 (and an AWS account) cannot be had here, so these
-tests run tests/support/standins/bosh-init and tests/support/standins/bosh: Python scripts that
-enforce what the real tools require (argument shape, manifest rules, files present, the
-target → login → upload → deployment → deploy order, the director UUID check), write a realistic
-bosh-init state file, and fail on demand (BOSH_STANDIN_FAIL).  What is proven is the driver's
-behaviour: order, journaling, resuming, keeping state, redaction, pointing at the right log.
+A full deploy needs what nothing here has: a cloud behind bosh-init's CPI, an agent on the VM, a
+director for the bosh v1 CLI (bosh_cli 1.3147).  So these flows run tests/support/standins/bosh-init
+and tests/support/standins/bosh: Python scripts that enforce what the real tools require (argument
+shape, manifest rules, files present, the target → login → upload → deployment → deploy order, the
+director UUID check), write bosh-init's state file as it does, and fail on demand (BOSH_STANDIN_FAIL).
+The bosh-init stand-in is held to the real bosh-init by tests/agreement/test_real_standins.py; what
+the real one answers offline is asked of it (test_boshinit.py, tests/agreement/test_real_deploy.py).
+What is proven here is the driver's behaviour: order, journaling, resuming, keeping state (and
+following bosh-init when it deletes it), saying what destroy deleted, redaction, pointing at the log.
 """
 
 import json
@@ -169,7 +172,7 @@ def test_bosh_init_state_survives_a_failed_deploy(env, monkeypatch):
 def test_plan_shows_commands_with_secrets_redacted(env, capsys):
     assert main(["deploy", "microbosh", *_args(env, "--plan")]) == 0
     out = capsys.readouterr().out
-    assert "bosh-init deploy" in out and "login admin <redacted>" in out
+    assert "bosh-init deploy" in out and "login admin\n" in out + "\n"  # the password goes on stdin, not argv
     assert "would run (new)" in out
     assert not (env.state / "deploy" / "microbosh.yml").exists()  # nothing done
     _assert_no_secret_anywhere(env, out)
@@ -220,31 +223,74 @@ def test_destroy_asks_then_deletes(env, tmp_path, monkeypatch, capsys):
     assert "destroy bosh' first" in capsys.readouterr().err
     assert main(["destroy", "bosh", *_args(env, "--yes")]) == 0
     assert _director(tmp_path).get("deployments") == {}
+    vm = json.loads((env.state / "microbosh-state.json").read_text())["current_vm_cid"]
+    capsys.readouterr()
     assert main(["destroy", "microbosh", *_args(env, "--yes")]) == 0
+    assert f"deleted MicroBOSH: the VM {vm}, the disk vol-" in capsys.readouterr().out
     assert not list((tmp_path / "aws" / "directors").glob("*.json"))
-    assert json.loads((env.state / "microbosh-state.json").read_text())["current_vm_cid"] == ""
+    # bosh-init deletes its state file (tests/agreement/test_real_standins): the kept copy follows it
+    assert not (env.state / "microbosh-state.json").exists()
+    assert not (env.state / "deploy" / "microbosh-state.json").exists()
     assert not any(n.startswith("microbosh.") for n in Journal.open(env.state).steps)
 
 
-# ---- the stand-ins themselves refuse what the real tools refuse
+def test_a_deploy_after_destroy_does_not_restore_the_deleted_vm(env, capsys):
+    """Disagreement 3 of issue 12 (with the real bosh-init: tests/agreement/test_real_deploy.py)."""
+    assert deploy(env, "microbosh") == 0
+    old = json.loads((env.state / "microbosh-state.json").read_text())
+    assert main(["destroy", "microbosh", *_args(env, "--yes")]) == 0
+    assert deploy(env, "microbosh") == 0, capsys.readouterr()
+    new = json.loads((env.state / "microbosh-state.json").read_text())
+    assert new["current_vm_cid"] != old["current_vm_cid"] and new["installation_id"] != old["installation_id"]
+    assert json.loads((env.state / "microbosh-state.json.prev").read_text()) == old
+
+
+def test_destroy_after_a_failed_deploy_says_nothing_was_deployed(env, monkeypatch, capsys):
+    monkeypatch.setenv("BOSH_STANDIN_FAIL", "bosh-init-deploy")
+    assert deploy(env, "microbosh") == 1
+    err = capsys.readouterr().err
+    assert "bosh-init deploy failed at \"Creating VM for instance 'bosh/0' from stemcell" in err
+    assert "CPI 'create_vm' method responded with error" in err.split("\n")[0]  # bosh-init's error, first
+    monkeypatch.delenv("BOSH_STANDIN_FAIL")
+    assert main(["destroy", "microbosh", *_args(env, "--yes")]) == 0
+    out = capsys.readouterr().out
+    assert "nothing was deployed: bosh-init's state recorded no VM, disk or stemcell" in out
+    assert not (env.state / "microbosh-state.json").exists()
+    assert not any(n.startswith("microbosh.") for n in Journal.open(env.state).steps)
+
+
+def test_a_failed_destroy_keeps_the_state_and_the_journal(env, monkeypatch, capsys):
+    assert deploy(env, "microbosh") == 0
+    kept = json.loads((env.state / "microbosh-state.json").read_text())
+    monkeypatch.setenv("BOSH_STANDIN_FAIL", "bosh-init-delete")
+    assert main(["destroy", "microbosh", *_args(env, "--yes")]) == 1
+    err = capsys.readouterr().err
+    assert 'bosh-init delete failed at "deleting deployment": Deleting deployment: stand-in: injected failure' in err
+    assert json.loads((env.state / "microbosh-state.json").read_text()) == kept
+    assert Journal.open(env.state).steps["microbosh.bosh-init"].state == "done"
+
+
+def test_destroy_is_refused_when_the_state_of_a_deployed_microbosh_is_lost(env, capsys):
+    assert deploy(env, "microbosh") == 0
+    for lost in ("microbosh-state.json", "deploy/microbosh-state.json"):
+        (env.state / lost).unlink()
+    before = Journal.open(env.state).steps
+    assert main(["destroy", "microbosh", *_args(env, "--yes")]) == 1
+    err = capsys.readouterr().err
+    assert "bosh-init's state file is gone" in err and "put the state file back at" in err
+    assert str(env.state / "microbosh-state.json") in err
+    assert not (env.state / "logs" / "bosh-init-delete.log").exists()  # bosh-init was not run
+    assert Journal.open(env.state).steps.keys() == before.keys()  # the journal still says it is deployed
+    assert list((tmp_dir := env.state.parent / "aws" / "directors").glob("*.json")), tmp_dir
+
+
+# ---- the stand-ins themselves refuse what the real tools refuse (the bosh-init stand-in's argument
+# and manifest checks moved to test_boshinit.py, against the real bosh-init; the stand-in is held to
+# it by tests/agreement/test_real_standins.py)
 
 
 def _standin(tool, *args, **kw):
     return subprocess.run([str(STANDINS / tool), *args], capture_output=True, text=True, **kw)
-
-
-def test_bosh_init_stand_in_checks_arguments_and_manifest(env, tmp_path):
-    assert _standin("bosh-init", "deploy").returncode == 1  # argument shape
-    assert "0.0.81" in _standin("bosh-init", "version").stdout
-    main(["manifests", "render", *_margs(env, "--out", str(tmp_path / "m"), "--only", "microbosh")])
-    manifest = tmp_path / "m" / "microbosh.yml"
-    text = manifest.read_text()
-    (env.payload / "releases" / "bosh-233.tgz").unlink()
-    r = _standin("bosh-init", "deploy", str(manifest))
-    assert r.returncode == 1 and "bosh-233.tgz' does not exist" in r.stderr
-    manifest.write_text(text.replace("gateway: 10.0.0.1", "gateway: 10.9.0.1"))
-    r = _standin("bosh-init", "deploy", str(manifest))
-    assert "gateway must be within the range" in r.stderr
 
 
 def test_bosh_stand_in_enforces_order_and_uuid(env, tmp_path):
