@@ -6,6 +6,8 @@ when the archive cannot be reached.
 ``minbase_tar``: a tarball of ``debootstrap --variant=minbase bookworm`` made from that archive, kept
 under ``$BOSH_OFFLINE_E2E_CACHE`` (default /var/cache/bosh-offline-e2e) between runs; the offline
 target of the e2e install and the reference for the deb resolver's ``minimal`` base.
+``trixie_minbase_tar``, ``bullseye_minbase_tar``: the same for those releases (the deb resolver's
+agreement with apt run inside real targets, tests/agreement/test_debs_target.py).
 """
 
 from __future__ import annotations
@@ -57,23 +59,39 @@ def _mirror() -> str:
     pytest.skip("this machine's apt configuration has no bookworm source")
 
 
-@pytest.fixture(scope="session")
-def minbase_tar(debian_archive) -> Path:
-    """A tarball of ``debootstrap --variant=minbase bookworm``, made once and kept."""
+def build_minbase(suite: str) -> Path:
+    """``E2E_CACHE/SUITE-minbase.tar``: ``debootstrap --variant=minbase SUITE`` from this machine's
+    Debian mirror, made once and kept (skips the test when it cannot be made)."""
     _need("debootstrap", "chroot", "unshare")
-    root_tar = E2E_CACHE / "bookworm-minbase.tar"
+    root_tar = E2E_CACHE / f"{suite}-minbase.tar"
     if root_tar.is_file():
         return root_tar
     E2E_CACHE.mkdir(parents=True, exist_ok=True)
-    build = E2E_CACHE / f"root-build-{os.getpid()}"
+    build = E2E_CACHE / f"root-build-{suite}-{os.getpid()}"
     proc = subprocess.run(
-        ["debootstrap", "--variant=minbase", "bookworm", str(build), _mirror()], capture_output=True, text=True
+        ["debootstrap", "--variant=minbase", suite, str(build), _mirror()], capture_output=True, text=True
     )
     if proc.returncode != 0:
         shutil.rmtree(build, ignore_errors=True)
-        pytest.skip(f"debootstrap failed: {proc.stderr.strip().splitlines()[-1:]}")
+        pytest.skip(f"debootstrap {suite} failed: {proc.stderr.strip().splitlines()[-1:]}")
     tmp = root_tar.with_suffix(".tmp")
     subprocess.run(["tar", "-C", str(build), "-cf", str(tmp), "."], check=True)
     os.replace(tmp, root_tar)
     shutil.rmtree(build)
     return root_tar
+
+
+@pytest.fixture(scope="session")
+def minbase_tar(debian_archive) -> Path:
+    """A tarball of ``debootstrap --variant=minbase bookworm``, made once and kept."""
+    return build_minbase("bookworm")
+
+
+@pytest.fixture(scope="session")
+def trixie_minbase_tar(debian_archive) -> Path:
+    return build_minbase("trixie")
+
+
+@pytest.fixture(scope="session")
+def bullseye_minbase_tar(debian_archive) -> Path:
+    return build_minbase("bullseye")

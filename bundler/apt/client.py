@@ -36,7 +36,7 @@ from urllib.parse import unquote, urlsplit
 
 from bundler.apt.gpg import keyring_paths
 from bundler.apt.index import CACHE_FORMAT, Index, build_index
-from bundler.apt.release import TRUST_SIGNED, Release, parse_release, verify_release
+from bundler.apt.release import TRUST_SIGNED, Release, check_fresh, parse_release, verify_release
 from bundler.core.errors import FetchError, InputError, IntegrityError
 from bundler.net.cache import index_dir
 from bundler.net.http import Http
@@ -104,7 +104,9 @@ class AptClient:
         fields, entries = parse_release(text)
         if not entries:
             raise IntegrityError(f"{base}: Release has no SHA256 section")
-        return Release(source, suite, fields, entries, trust, signer)
+        rel = Release(source, suite, fields, entries, trust, signer)
+        check_fresh(rel)
+        return rel
 
     def _verified(
         self, source: AptSource, suite: str, data: bytes, clearsigned: bool, detached: bytes | None

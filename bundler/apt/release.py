@@ -17,6 +17,8 @@ import logging
 import re
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from bundler.apt.gpg import gpgv_verify, keyring_paths, strip_clearsign
@@ -63,12 +65,58 @@ class Release:
         return self.entries.get(path)
 
     def url_of(self, pool_path: str) -> str:
-        """URL of a file named relative to the repository root (a Packages ``Filename``)."""
-        return f"{self.root}/{pool_path.lstrip('/')}"
+        """URL of a file named relative to the repository root (a Packages ``Filename``).
+
+        Even a signed index may not point outside the repository: an absolute path, a ``..`` part or a
+        backslash is refused (a compromised or careless mirror could otherwise steer downloads)."""
+        parts = pool_path.split("/")
+        if pool_path.startswith("/") or "\\" in pool_path or any(p in ("", ".", "..") for p in parts):
+            raise IntegrityError(
+                f"{self.dists_url}: Packages names the file {pool_path!r}, which is not inside the repository"
+            )
+        return f"{self.root}/{pool_path}"
 
     @property
     def by_hash(self) -> bool:
         return self.fields.get("Acquire-By-Hash", "").lower() == "yes"
+
+    @property
+    def date(self) -> str:
+        return self.fields.get("Date", "")
+
+    @property
+    def valid_until(self) -> str:
+        return self.fields.get("Valid-Until", "")
+
+
+def release_time(text: str) -> datetime | None:
+    """A Release date (RFC 2822, ``Sat, 28 Nov 2026 14:09:31 UTC``) as an aware datetime, None if unreadable."""
+    try:
+        got = parsedate_to_datetime(text.replace(" UTC", " +0000"))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return got if got.tzinfo is not None else got.replace(tzinfo=timezone.utc)
+
+
+def check_fresh(release: Release, now: datetime | None = None) -> None:
+    """apt refuses a Release past its ``Valid-Until`` (an attacker or a stale mirror replaying old
+    indexes); so do we, unless the source is a frozen mirror (a snapshot) marked ``frozen: true``."""
+    if not release.valid_until:
+        return
+    until = release_time(release.valid_until)
+    if until is None:
+        raise IntegrityError(f"{release.dists_url}: Release has an unreadable Valid-Until {release.valid_until!r}")
+    now = now or datetime.now(timezone.utc)
+    if until >= now:
+        return
+    if release.source.frozen:
+        log.info("%s: expired on %s; accepted: the mirror is marked frozen", release.dists_url, release.valid_until)
+        return
+    raise IntegrityError(
+        f"{release.dists_url}: the Release expired on {release.valid_until} (Valid-Until; dated {release.date}):"
+        " the mirror is stale or replayed; use a current mirror, or mark the source 'frozen: true'"
+        " (apt: {sources: system, frozen: true} for this machine's) if it is a snapshot on purpose"
+    )
 
 
 def parse_release(text: str) -> tuple[dict[str, str], dict[str, IndexFile]]:

@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 
 from bundler.apt.client import AptClient
-from bundler.core.cliapp import add_mirror_option, print_json
+from bundler.core.cliapp import add_json_option, add_mirror_option, example, print_json
 from bundler.core.errors import InputError
+from bundler.core.sizes import format_size
 from bundler.debs.resolve import DebRequest, artifact_for, resolve_request
 from bundler.net.cache import default_cache_dir
 from bundler.net.http import Http
@@ -32,9 +33,21 @@ def _native_arch() -> str:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("debs", help="Debian package resolution")
+    p = sub.add_parser(
+        "debs",
+        help="Debian package resolution",
+        description="Resolve Debian packages as apt would, for scripting and for checking a spec before locking.",
+        epilog=example("%(prog)s resolve --arch amd64 build-essential zlib1g-dev"),
+    )
     dsub = p.add_subparsers(dest="debs_command", metavar="ACTION", required=True)
-    r = dsub.add_parser("resolve", help="print the closure apt-get install would install")
+    r = dsub.add_parser(
+        "resolve",
+        help="print the closure apt-get install would install",
+        description="Print the packages apt-get install would install, as name=version lines in dpkg install "
+        "order, or with --json every artifact as the lock would record it plus the install order, the dpkg "
+        "stages, upgrades and removals.  Sources default to this machine's apt configuration.",
+        epilog=example("%(prog)s --base minimal --arch amd64 build-essential libssl-dev"),
+    )
     r.add_argument("packages", nargs="+", metavar="PKG", help="package name or name=version")
     r.add_argument(
         "--source",
@@ -50,9 +63,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="what the target already has: nothing, the minbase set, or a dpkg status file (default: minimal)",
     )
     r.add_argument("--with-recommends", action="store_true", help="follow Recommends as apt does by default")
+    r.add_argument(
+        "--preferences",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="the target's apt preferences file (repeatable: /etc/apt/preferences, then preferences.d/*)",
+    )
     r.add_argument("--arch", choices=ARCHES, default=None, help="target architecture (default: this machine's)")
     r.add_argument("--cache", type=Path, default=None, help="cache directory (default: ~/.cache/bosh-bundle)")
-    r.add_argument("--json", action="store_true", help="machine-readable output")
+    add_json_option(r)
     add_mirror_option(r)
     r.set_defaults(func=run_resolve)
 
@@ -63,7 +83,8 @@ def run_resolve(args: argparse.Namespace) -> int:
     if args.base not in ("none", "minimal") and not Path(args.base).is_file():
         raise InputError(f"--base {args.base}: expected none, minimal or an existing dpkg status file")
     client = AptClient(Http(mirrors=args.mirror), args.cache or default_cache_dir())
-    req = DebRequest(tuple(args.packages), sources, args.arch or _native_arch(), args.base, args.with_recommends)
+    arch = args.arch or _native_arch()
+    req = DebRequest(tuple(args.packages), sources, arch, args.base, args.with_recommends, tuple(args.preferences))
     res = resolve_request(req, client)
     artifacts = {c.name: artifact_for(c) for c in res.install}
     if args.json:
@@ -82,7 +103,7 @@ def run_resolve(args: argparse.Namespace) -> int:
     for c in res.order:
         print(f"{c.name}={c.version}")
     size = sum(a.size for a in artifacts.values())
-    summary = f"{len(res.install)} packages ({len(res.upgrades)} upgrades), {size / 1e6:.1f} MB"
+    summary = f"{len(res.install)} packages ({len(res.upgrades)} upgrades), {format_size(size)}"
     if res.removes:
         summary += f"; apt would remove {', '.join(res.removes)}"
     print(summary, file=sys.stderr)

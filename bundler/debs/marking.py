@@ -4,8 +4,8 @@
 ``apt-get install --no-install-recommends`` does, against the base already on the target
 (``Universe.installed``):
 
-* The candidate of a package is the newest version across all suites and components, or the
-  pinned ``name=version``; an installed version at least as new stays.
+* The candidate of a package is the policy's (``bundler.debs.policy``: pin priorities, NotAutomatic
+  suites, the target's preferences), or what the request names (``bundler.debs.request``).
 * A dependency group (``a | b``) already satisfied by the future state is left alone.  Otherwise the
   solutions are the candidates satisfying each alternative (the named package first, then providers
   ordered like apt's ``CompareProviders``), those already installed first; the first one that can be
@@ -13,8 +13,12 @@
 * An installed package is **upgraded** when it is requested and older than the candidate, when a
   dependency needs a newer version, when its installed version depends on the old version of a
   package being upgraded (``libssl-dev (= …)``), when a new package ``Breaks``/``Conflicts`` it, or
-  when it is a binary of the same source as an upgraded one (apt >= 2.6).  A held package is not.
-* ``Recommends`` are followed only with ``with_recommends``.
+  when it is a binary of the same source as an upgraded one (only when the target's apt, read from
+  the base, is 2.6 or newer; best effort: a sibling that cannot follow stays).  A held package is
+  neither upgraded nor removed, nor is an Essential or Protected one removed: the request fails
+  naming it.
+* ``Recommends`` are followed only with ``with_recommends``: those of an installed package's new
+  version only when new or satisfied before; one that cannot be installed leaves nothing marked.
 
 ``result(requested)`` is a ``Resolution``: the packages to install with the release each comes from,
 the install order (``bundler.debs.order``), the ``dpkg -i`` stages (``bundler.core.deb.stages``), the
@@ -57,6 +61,9 @@ class Resolver:
     def __init__(self, universe: Universe, with_recommends: bool = False) -> None:
         self.u = universe
         self.with_recommends = with_recommends
+        apt = universe.apt_version()
+        # APT::Get::Upgrade-By-Source-Package came with apt 2.6; an empty target follows this machine's rules
+        self.by_source = apt is None or version_ok(apt, ">=", "2.6~")
         self.marked: dict[str, Cand] = {}
         self.removed: set[str] = set()
         self.cand_override: dict[str, Cand | None] = {}
@@ -67,13 +74,7 @@ class Resolver:
     def candidate(self, name: str) -> Cand | None:
         if name in self.cand_override:
             return self.cand_override[name]
-        vs = self.u.versions(name)
-        cur = self.u.installed.get(name)
-        best = vs[0] if vs else None
-        if cur is not None and (best is None or cur.vkey >= best.vkey):
-            same = next((v for v in vs if v.version == cur.version), None)
-            return same or cur
-        return best
+        return self.u.candidate(name)
 
     def inst(self, name: str) -> Cand | None:
         """The version that will be on the target: marked, else installed (unless removed)."""
@@ -133,8 +134,24 @@ class Resolver:
     def important_groups(self, cand: Cand) -> list[tuple[list[Relation], bool]]:
         groups = [(g, True) for g in cand.depends]
         if self.with_recommends:
-            groups += [(g, False) for g in cand.recommends]
+            cur = self.u.installed.get(cand.name)
+            groups += [(g, False) for g in cand.recommends if cur is None or self._recommend_wanted(g, cur)]
         return groups
+
+    def _recommend_wanted(self, group: Sequence[Relation], cur: Cand) -> bool:
+        """apt follows a Recommends of an installed package's new version only when it is new (the installed
+        version does not recommend that package) or the installed version's one is satisfied now."""
+        old = [g for g in cur.recommends if g and g[0].name == group[0].name]
+        return not old or any(self.satisfied_in_base(r) for g in old for r in g)
+
+    def satisfied_in_base(self, rel: Relation) -> bool:
+        cur = self.u.installed.get(rel.name)
+        if cur is not None and satisfies(cur, rel):
+            return True
+        return any(
+            (c := self.u.installed.get(p)) is not None and p != rel.name and satisfies(c, rel)
+            for p in self.u.providers(rel.name)
+        )
 
     def deps_satisfiable(self, cand: Cand) -> list[Relation] | None:
         """The first critical group neither satisfied now nor by any candidate, else None."""
@@ -175,18 +192,23 @@ class Resolver:
             return False
         if cur is not None:
             self._collect_reverse_depends(cand, cur, to_upgrade)
-        self._collect_source_siblings(cand, to_upgrade)
+        siblings: list[str] = []
+        if self.by_source:
+            self._collect_source_siblings(cand, to_upgrade, siblings)
         self.marked[name] = cand
         self.removed.discard(name)
         for q in to_upgrade:
             if q not in self.marked and not self.mark_install(q, depth=depth + 1):
-                self._delete(q, f"cannot be upgraded alongside {cand.name} {cand.version}")
+                ok = self._delete(q, f"cannot be upgraded alongside {cand.name} {cand.version}") and ok
+        for q in siblings:  # best effort: a sibling that cannot be upgraded stays as it is
+            if q not in self.marked:
+                self.mark_install(q, depth=depth + 1)
         ok = self._install_dependencies(cand, depth) and ok
         if not ok and not from_user:
             del self.marked[name]
             return False
         for r in delayed_remove:
-            self._delete(r, f"conflicts with {cand.name} {cand.version}")
+            ok = self._delete(r, f"conflicts with {cand.name} {cand.version}") and ok
         return ok
 
     def _available(self, group: Sequence[Relation]) -> str:
@@ -251,16 +273,17 @@ class Resolver:
                         to_upgrade.append(q)
                         self.why.setdefault(q, (cand.name, f"{q} {qc.version} depends on {rel}"))
 
-    def _collect_source_siblings(self, cand: Cand, to_upgrade: list[str]) -> None:
+    def _collect_source_siblings(self, cand: Cand, to_upgrade: list[str], siblings: list[str]) -> None:
         """apt >= 2.6 upgrades installed binaries of the same source package together
-        (APT::Get::Upgrade-By-Source-Package): those whose candidate comes from the same source version."""
+        (APT::Get::Upgrade-By-Source-Package): those whose candidate comes from the same source version,
+        unless held."""
         src = cand.source
         for q in self.u.installed_by_source().get(src[0], ()):
-            if q == cand.name or q in self.marked or q in self.removed or q in to_upgrade:
+            if q == cand.name or q in self.marked or q in self.removed or q in to_upgrade or self.u.held(q):
                 continue
             qc = self.candidate(q)
             if qc is not None and qc.version != self.u.installed[q].version and qc.source == src:
-                to_upgrade.append(q)
+                siblings.append(q)
                 self.why.setdefault(q, (cand.name, f"same source package {src[0]} {src[1]}"))
 
     def important_groups_installed(self, cand: Cand) -> list[list[Relation]]:
@@ -276,9 +299,13 @@ class Resolver:
                 if self.candidate(sol.name) is not sol:
                     continue
                 self.why.setdefault(sol.name, (cand.name, " | ".join(map(str, group))))
+                # a Recommends that cannot be installed leaves nothing behind (apt restores its state)
+                saved = None if critical else (dict(self.marked), set(self.removed), dict(self.cand_override))
                 if self.mark_install(sol.name, depth=depth + 1):
                     found = True
                     break
+                if saved is not None:
+                    self.marked, self.removed, self.cand_override = saved
             if not found and critical:
                 self.failures.append(
                     f"{self.chain(cand.name)} depends on {' | '.join(map(str, group))}: {self._available(group)}"
@@ -287,13 +314,21 @@ class Resolver:
                 break
         return ok
 
-    def _delete(self, name: str, reason: str) -> None:
-        if name in self.u.installed:
+    def _delete(self, name: str, reason: str) -> bool:
+        """Mark an installed package for removal; a held, Essential or Protected one is never removed."""
+        cur = self.u.installed.get(name)
+        if cur is not None:
+            why_not = unremovable(self.u, cur)
+            if why_not:
+                self.failures.append(f"{self.chain(name)}: {name} {reason} but is {why_not}: apt does not remove it")
+                self.marked.pop(name, None)
+                return False
             log.debug("apt would remove %s: %s", name, reason)
             self.removed.add(name)
         self.marked.pop(name, None)
+        return True
 
-    # --- the request ------------------------------------------------------------------------------------------
+    # --- the request (bundler.debs.request) ---------------------------------------------------------------------
     def chain(self, name: str) -> str:
         """How ``name`` was pulled in: ``requested 1.0 -> dependency 2.0 -> name 3.0``."""
         steps = [name]
@@ -306,56 +341,12 @@ class Resolver:
         return " -> ".join(shown)
 
     def request(self, packages: Sequence[str]) -> list[str]:
-        """apt-get install PACKAGES: mark all, then resolve each one's dependencies in order."""
-        names = []
-        for spec in packages:
-            name, _, pin = spec.partition("=")
-            name = name.split(":", 1)[0]
-            name = self._real_name(name)
-            if pin:
-                self._pin(name, pin)
-            names.append(name)
-        todo = []
-        for name in names:
-            cand = self.candidate(name)
-            cur = self.u.installed.get(name)
-            if cur is not None and cand is not None and cand.version == cur.version:
-                log.info("%s is already the newest version (%s)", name, cur.version)
-                continue
-            self.marked[name] = cand
-            todo.append(name)
-        for name in todo:
-            before = len(self.failures)
-            if not self.mark_install(name, from_user=True):
-                why = self.failures[before] if len(self.failures) > before else "no installable candidate"
-                raise ResolutionError(f"cannot install {name}: {why}")
+        """apt-get install PACKAGES (``name``, ``name=version``, ``name/suite``, ``name:arch``)."""
+        from bundler.debs.request import mark_request
+
+        names = mark_request(self, packages)
         self._check_consistent(names)
         return names
-
-    def _real_name(self, name: str) -> str:
-        if self.u.versions(name) or name in self.u.installed:
-            return name
-        provs = [p for p in self.u.providers(name) if self.candidate(p) is not None]
-        if len(provs) == 1:
-            log.info("selecting %s instead of the virtual package %s", provs[0], name)
-            return provs[0]
-        if provs:
-            raise ResolutionError(
-                f"package {name} is a virtual package provided by {', '.join(sorted(provs))}: name one of them"
-            )
-        raise ResolutionError(f"package {name} is not in any configured apt source (check the name and the sources)")
-
-    def _pin(self, name: str, version: str) -> None:
-        for v in self.u.versions(name):
-            if v.version == version:
-                self.cand_override[name] = v
-                return
-        cur = self.u.installed.get(name)
-        if cur is not None and cur.version == version:
-            self.cand_override[name] = cur
-            return
-        have = ", ".join(v.version for v in self.u.versions(name)) or "none"
-        raise ResolutionError(f"package {name}: version {version} is not available (available: {have})")
 
     def _check_consistent(self, requested: Iterable[str]) -> None:
         """Every package to install has its Depends/Pre-Depends met and no Conflicts/Breaks with the result."""
@@ -383,3 +374,14 @@ class Resolver:
         order = install_order(install, self.u)
         stages = install_stages(order, satisfies)
         return Resolution(install, order, stages, upgrades, sorted(self.removed), requested)
+
+
+def unremovable(universe: Universe, cur: Cand) -> str:
+    """Why apt will not remove an installed package: held, Essential or Protected (else empty)."""
+    if universe.held(cur.name):
+        return f"held at {cur.version} (dpkg selection 'hold')"
+    if cur.essential:
+        return "Essential"
+    if cur.fields.get("Protected", "").lower() == "yes":
+        return "Protected"
+    return ""

@@ -7,7 +7,10 @@ runtime debs in ``runtime: distro`` mode (``runtime_debs``), resolves the reques
 install (``artifact_for``: URL, size and sha256 from the signed Packages index, trust from the
 Release) and the ``debs`` section: ``install_order``, ``stages`` (one ``dpkg -i`` call each),
 ``runtime`` and ``runtime_stages`` (what the bootstrap installs first), ``base`` (and the sha256 of a
-status-file base), ``requested``, ``upgrades``, ``removes``.
+status-file base), ``requested``, ``upgrades``, and ``sources`` (each suite's Release Date and
+Valid-Until).  A set apt would install only by removing installed packages is refused
+(``refuse_removals``: the offline ``dpkg -i`` would fail): the message names them and what to do.
+The target's apt preferences (``debs.preferences``) set the pin priorities (``bundler.debs.policy``).
 
 The base is ``none`` (nothing installed), ``minimal`` (``minimal_base``: what ``debootstrap
 --variant=minbase`` installs) or a dpkg status file captured on the target.  ``DebRequest`` and
@@ -20,14 +23,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from bundler.apt.client import AptClient
 from bundler.core.digest import sha256_file
 from bundler.core.errors import InputError, ResolutionError
 from bundler.core.lock import Artifact, LockPart
+from bundler.debs.freshness import older_than_before, previous_records, release_records
 from bundler.debs.marking import Resolution, Resolver
+from bundler.debs.policy import PinRule, Policy, parse_preferences
 from bundler.debs.universe import Cand, Universe, load_universe, read_status, satisfies
 from bundler.spec import AptSource, Spec
 
@@ -52,25 +57,40 @@ class DebRequest:
     arch: str = "amd64"
     base: str = "minimal"
     with_recommends: bool = False
+    preferences: tuple[str, ...] = ()  # apt preferences files of the target
+
+
+_NOT_A_RELEASE = ("-updates", "-security", "-backports", "-backports-sloppy", "-proposed-updates", "/updates")
+
+
+def base_release(universe: Universe):
+    """The target's release suite, which debootstrap installs from: the first suite that is not an
+    -updates, -security or -backports suite, whatever order the sources are given in."""
+    releases = list({id(rel): rel for rel, _ in universe.indexes}.values())
+    if not releases:
+        raise ResolutionError("base 'minimal': no apt sources")
+    return next((r for r in releases if not r.suite.endswith(_NOT_A_RELEASE)), releases[0])
 
 
 def minimal_base(universe: Universe) -> dict[str, Cand]:
     """What ``debootstrap --variant=minbase SUITE`` installs, as the installed base: the Priority: required
-    (and Essential) packages of the *first* suite of the first source only (debootstrap reads no
+    (and Essential) packages of the target's release suite only (``base_release``: debootstrap reads no
     -updates or -security suite), plus ``apt``, with their dependencies from that suite.  Like
-    debootstrap on bookworm, ``usr-is-merged`` is installed instead of the ``usrmerge`` migration package.
-    Newer versions in the other suites are then upgrades, as apt on the target would make them."""
-    if not universe.indexes:
-        raise ResolutionError("base 'minimal': no apt sources")
-    first = universe.indexes[0][0]
-    suite = [(rel, idx) for rel, idx in universe.indexes if rel.source == first.source and rel.suite == first.suite]
+    debootstrap, ``usr-is-merged`` is added on bookworm only (instead of the ``usrmerge`` migration
+    package; bullseye has neither, later releases need neither).  Newer versions in the other suites
+    are then upgrades, as apt on the target would make them."""
+    first = base_release(universe)
+    suite = [(rel, idx) for rel, idx in universe.indexes if rel is first]
     names: dict[str, None] = {}
     for _, idx in suite:
         names.update(dict.fromkeys(idx.names_with_line("Priority: required", "Essential: yes")))
     if not names:
         raise ResolutionError(f"base 'minimal': {first.dists_url} lists no Priority: required packages")
     base_universe = Universe(suite, universe.arch)
+    codename = first.fields.get("Codename", first.suite)
     extra = [n for n in ("apt", "usr-is-merged") if base_universe.versions(n)]
+    if codename != "bookworm":
+        extra = [n for n in extra if n != "usr-is-merged"]
     r = Resolver(base_universe)
     r.request(sorted(names) + [n for n in extra if n not in names])
     return {c.name: Cand(c.name, c.version, c.fields, None) for c in r.marked.values()}
@@ -79,6 +99,8 @@ def minimal_base(universe: Universe) -> dict[str, Cand]:
 def resolve_request(req: DebRequest, client: AptClient, universe: Universe | None = None) -> Resolution:
     """Resolve ``req``; ``universe`` (from ``load_universe`` of the same sources) saves reading them again."""
     universe = universe or load_universe(client, req.sources, req.arch)
+    if req.preferences:
+        universe.set_policy(Policy(read_preferences(req.preferences), req.arch))
     if req.base == "none":
         pass
     elif req.base == "minimal":
@@ -93,12 +115,25 @@ def resolve_request(req: DebRequest, client: AptClient, universe: Universe | Non
     return res
 
 
+def read_preferences(paths: Sequence[str]) -> list[PinRule]:
+    """The pins of the target's apt preferences files, in the order given (apt reads
+    ``/etc/apt/preferences`` first, then ``preferences.d/*`` sorted)."""
+    rules: list[PinRule] = []
+    for p in paths:
+        try:
+            text = Path(p).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"debs.preferences: {p}: cannot read: {exc.strerror}") from None
+        rules += parse_preferences(text, p)
+    return rules
+
+
 def spec_sources(spec: Spec) -> tuple[AptSource, ...]:
     """The spec's apt sources, or this machine's for ``apt: {sources: system}``."""
     if spec.apt is None:
         raise InputError(f"{spec.path}: debs: needs an 'apt' section")
     if spec.apt.system:
-        return tuple(AptClient.system_sources())
+        return tuple(replace(s, frozen=s.frozen or spec.apt.frozen) for s in AptClient.system_sources())
     return spec.apt.sources
 
 
@@ -137,9 +172,16 @@ def artifact_for(cand: Cand) -> Artifact:
     )
 
 
-def lock_part(res: Resolution, base: str, runtime_names: Sequence[str] = (), with_recommends: bool = False) -> LockPart:
+def lock_part(
+    res: Resolution,
+    base: str,
+    runtime_names: Sequence[str] = (),
+    with_recommends: bool = False,
+    sources: Sequence[dict[str, str]] = (),
+) -> LockPart:
     """The artifacts and the ``debs`` section of a resolution; ``runtime_names`` (with what they pull in)
-    are also listed as ``runtime`` and ``runtime_stages``."""
+    are also listed as ``runtime`` and ``runtime_stages``; ``sources`` is each suite's Release Date and
+    Valid-Until (``bundler.debs.freshness``)."""
     artifacts = tuple(artifact_for(c) for c in res.install)
     by_name = {a.name: a for a in artifacts}
     section: dict[str, object] = {
@@ -155,6 +197,8 @@ def lock_part(res: Resolution, base: str, runtime_names: Sequence[str] = (), wit
     if res.removes:
         section["removes"] = list(res.removes)
     section["stages"] = [[by_name[c.name].path for c in stage] for stage in res.stages]
+    if sources:
+        section["sources"] = [dict(r) for r in sources]
     if runtime_names:
         runtime = {by_name[n].path for n in _closure(res, runtime_names)}
         section["runtime"] = [p for p in section["install_order"] if p in runtime]
@@ -197,8 +241,26 @@ def resolve(spec: Spec, ctx) -> LockPart:
     if spec.runtime is not None and spec.runtime.mode == "distro":
         runtime = runtime_debs(universe)
         packages += [p for p in runtime if p not in packages]
-    req = DebRequest(tuple(packages), tuple(sources), spec.target.arch, spec.debs.base, spec.debs.with_recommends)
+    prefs = tuple(str(spec.path.parent / p) for p in spec.debs.preferences)
+    req = DebRequest(
+        tuple(packages), tuple(sources), spec.target.arch, spec.debs.base, spec.debs.with_recommends, prefs
+    )
     res = resolve_request(req, client, universe)
-    for name in res.removes:
-        ctx.warn(f"debs: apt would remove {name} from the base to install this set; the bundle cannot do that")
-    return lock_part(res, spec.debs.base, runtime, spec.debs.with_recommends)
+    if res.removes:
+        raise ResolutionError(refuse_removals(res))
+    records = release_records(rel for rel, _ in universe.indexes)
+    for line in older_than_before(records, previous_records(spec.path.with_name("bundle.lock"))):
+        ctx.warn(f"debs: {line}")
+    return lock_part(res, spec.debs.base, runtime, spec.debs.with_recommends, records)
+
+
+def refuse_removals(res: Resolution) -> str:
+    """The lock refuses a set apt would install only by removing packages from the target: the offline
+    ``dpkg -i`` would fail on the conflict.  Say what apt removes and what to do."""
+    names = ", ".join(res.removes)
+    return (
+        f"debs: apt would remove {names} from the base to install {', '.join(res.requested)}"
+        " (Conflicts/Breaks); the installer does not remove packages. Remove them on the target first"
+        f" (apt-get remove {' '.join(res.removes)}) and copy its /var/lib/dpkg/status again as debs.base,"
+        " or drop the package that conflicts from debs.packages"
+    )

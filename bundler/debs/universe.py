@@ -28,6 +28,7 @@ from bundler.apt.index import Index, build_index
 from bundler.apt.release import Release
 from bundler.core.deb.deb822 import Relation, parse_provides, parse_relations
 from bundler.core.errors import InputError
+from bundler.debs.policy import Policy
 from bundler.spec import AptSource
 
 _INSTALLED_STATES = {
@@ -49,6 +50,7 @@ class Cand:
     version: str
     fields: dict[str, str]
     release: Release | None = None
+    files: list[tuple[Release, str]] = field(default_factory=list)  # (release, component) listing this version
 
     @cached_property
     def vkey(self) -> Version:
@@ -125,6 +127,8 @@ class Universe:
     indexes: list[tuple[Release, Index]]
     arch: str
     installed: dict[str, Cand] = field(default_factory=dict)
+    policy: Policy = field(default_factory=Policy)
+    _cands: dict[str, Cand | None] = field(default_factory=dict)
     _versions: dict[str, list[Cand]] = field(default_factory=dict)
     _providers: dict[str, list[str]] = field(default_factory=dict)
     _by_source: dict[str, list[str]] | None = None
@@ -137,9 +141,13 @@ class Universe:
             seen: dict[str, Cand] = {}
             for rel, idx in self.indexes:
                 for st in idx.get(name):
-                    if st.get("Architecture") not in (self.arch, "all") or st.get("Version") in seen:
+                    if st.get("Architecture") not in (self.arch, "all"):
                         continue
-                    seen[st["Version"]] = Cand(name, st["Version"], st, rel)
+                    comp = component_of(rel, idx)
+                    if st.get("Version") in seen:
+                        seen[st["Version"]].files.append((rel, comp))
+                        continue
+                    seen[st["Version"]] = Cand(name, st["Version"], st, rel, [(rel, comp)])
             got = sorted(seen.values(), key=lambda c: c.vkey, reverse=True)
             self._versions[name] = got
         return got
@@ -156,8 +164,21 @@ class Universe:
             self._providers[virtual] = got
         return got
 
+    def candidate(self, name: str) -> Cand | None:
+        """The policy's candidate version of ``name`` (``bundler.debs.policy``), given what is installed."""
+        if name in self._cands:
+            return self._cands[name]
+        got = self.policy.candidate(self.versions(name), self.installed.get(name))
+        self._cands[name] = got
+        return got
+
+    def set_policy(self, policy: Policy) -> None:
+        self.policy = policy
+        self._cands.clear()
+
     def set_installed(self, installed: dict[str, Cand]) -> None:
         self.installed = installed
+        self._cands.clear()
         self._providers.clear()
         self._by_source = self._inst_provides = None
 
@@ -188,6 +209,18 @@ class Universe:
     def known(self, name: str) -> bool:
         return bool(self.versions(name)) or name in self.installed
 
+    def apt_version(self) -> str | None:
+        """The version of apt installed on the target (its behaviour differs across versions)."""
+        cur = self.installed.get("apt")
+        return cur.version if cur is not None else None
+
+
+def component_of(release: Release, idx: Index) -> str:
+    """The component an index belongs to (``main`` of ``…/dists/SUITE/main/binary-amd64/Packages.xz``)."""
+    prefix = release.dists_url + "/"
+    rest = idx.url[len(prefix) :] if idx.url.startswith(prefix) else ""
+    return rest.split("/", 1)[0]
+
 
 def read_status(path: Path, arch: str) -> dict[str, Cand]:
     """Installed packages of a dpkg status file (``Status: … installed`` and the like)."""
@@ -197,6 +230,12 @@ def read_status(path: Path, arch: str) -> dict[str, Cand]:
         raise InputError(f"base {path}: cannot read the dpkg status file: {exc.strerror}") from None
     out: dict[str, Cand] = {}
     idx = build_index(text, str(path), "")
+    stanzas = [st for name in idx.names() for st in idx.get(name)]
+    if stanzas and not any("Status" in st for st in stanzas):
+        raise InputError(
+            f"base {path}: no stanza has a 'Status' field; this is not /var/lib/dpkg/status"
+            " (a Packages index or 'dpkg -l' output?): copy the target's /var/lib/dpkg/status"
+        )
     for name in idx.names():
         for st in idx.get(name):
             words = st.get("Status", "").split()

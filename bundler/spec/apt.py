@@ -10,14 +10,14 @@ Imports only ``bundler.core`` and the spec's field checks.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bundler.core.errors import InputError
 from bundler.core.yamlfile import Fields, Problems
 from bundler.spec import fields
 
 BASES = ("none", "minimal")
-_DEB_NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]+(:[a-z0-9]+)?(=[A-Za-z0-9.+~:-]+)?$")
+_DEB_NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]+(:[a-z0-9]+)?(=[A-Za-z0-9.+~:-]+|/[a-z0-9.+-]+)?$")
 
 
 @dataclass(frozen=True)
@@ -27,12 +27,14 @@ class AptSource:
     components: tuple[str, ...]
     keyring: str | None = None  # path of a keyring for gpgv; None only with trusted
     trusted: bool = False  # accept a missing or bad signature (recorded in the lock)
+    frozen: bool = False  # a frozen mirror (a snapshot): an expired Valid-Until is accepted
 
 
 @dataclass(frozen=True)
 class AptSpec:
     system: bool  # sources come from this machine's apt configuration, read at lock time
     sources: tuple[AptSource, ...] = ()
+    frozen: bool = False  # every source is a frozen mirror (for ``sources: system``)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class DebSpec:
     packages: tuple[str, ...]  # "name" or "name=version"
     base: str = "minimal"  # none | minimal | path of a dpkg status file
     with_recommends: bool = False
+    preferences: tuple[str, ...] = ()  # apt preferences files copied from the target (pins)
 
 
 def apt(top: Fields, problems: Problems) -> AptSpec | None:
@@ -48,13 +51,17 @@ def apt(top: Fields, problems: Problems) -> AptSpec | None:
         return None
     f = Fields(problems, "apt", value)
     sources = f.raw("sources")
+    frozen = f.boolean("frozen", False)
     f.done()
     if sources == "system":
-        return AptSpec(system=True)
+        return AptSpec(system=True, frozen=frozen)
     if not isinstance(sources, list) or not sources:
         problems.add("apt.sources", "expected 'system' (this machine's apt configuration) or a list of sources")
         return None
-    return AptSpec(system=False, sources=tuple(f.items("sources", apt_source)))
+    items = tuple(f.items("sources", apt_source))
+    if frozen:
+        items = tuple(replace(s, frozen=True) for s in items)
+    return AptSpec(system=False, sources=items, frozen=frozen)
 
 
 def apt_source(f: Fields) -> AptSource | None:
@@ -63,11 +70,12 @@ def apt_source(f: Fields) -> AptSource | None:
     components = f.string_list("components", ["main"])
     keyring = f.string("keyring", None)
     trusted = f.boolean("trusted", False)
+    frozen = f.boolean("frozen", False)
     if keyring is None and not trusted:
         f.problems.add(f.path("keyring"), "is required unless 'trusted: true' (then signatures are not checked)")
     if not url or not suites:
         return None
-    return AptSource(url.rstrip("/"), tuple(suites), tuple(components or ()), keyring, trusted)
+    return AptSource(url.rstrip("/"), tuple(suites), tuple(components or ()), keyring, trusted, frozen)
 
 
 def split_source_options(words: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -111,10 +119,11 @@ def debs(f: Fields | None) -> DebSpec | None:
     packages = f.string_list("packages") or []
     for i, p in enumerate(packages):
         if not _DEB_NAME.match(p):
-            f.problems.add(f"{f.path('packages')}[{i}]", f"{p!r} is not a package name or name=version")
+            f.problems.add(f"{f.path('packages')}[{i}]", f"{p!r} is not a package name or name=version (or name/suite)")
     base = f.string("base", "minimal")
     with_recommends = f.boolean("with_recommends", False)
+    preferences = f.string_list("preferences", []) or []
     f.done()
     if not packages:
         f.problems.add(f.path("packages"), "lists no packages")
-    return DebSpec(tuple(packages), base, with_recommends)
+    return DebSpec(tuple(packages), base, with_recommends, tuple(preferences))

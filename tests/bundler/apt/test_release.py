@@ -20,3 +20,21 @@ def test_fields_and_sha256_entries():
         "main/binary-amd64/Packages.xz": IndexFile("main/binary-amd64/Packages.xz", "a" * 64, 1234),
         "main/source/Sources.gz": IndexFile("main/source/Sources.gz", "b" * 64, 99),
     }
+
+
+def test_a_filename_outside_the_repository_is_refused_even_from_a_signed_index():
+    import pytest
+
+    from bundler.apt.release import TRUST_SIGNED, Release
+    from bundler.core.errors import IntegrityError
+    from bundler.spec import AptSource
+
+    rel = Release(AptSource(url="http://127.0.0.1:9/debian", suites=("bookworm",), components=("main",)),
+                  "bookworm", {}, {}, TRUST_SIGNED)  # fmt: skip
+    assert (
+        rel.url_of("pool/main/z/zlib/zlib1g_1_amd64.deb")
+        == "http://127.0.0.1:9/debian/pool/main/z/zlib/zlib1g_1_amd64.deb"
+    )
+    for bad in ("../../etc/passwd", "/etc/passwd", "pool/../../x.deb", "pool//x.deb", "pool\\..\\x.deb"):
+        with pytest.raises(IntegrityError, match="not inside the repository"):
+            rel.url_of(bad)

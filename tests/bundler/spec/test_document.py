@@ -50,7 +50,7 @@ apt:
     msg = str(err.value)
     assert f"{tmp_path / 'bundle.yml'}:2: target.os: 'windows' is not one of: ubuntu, debian" in msg
     assert ":6: debs.packages[1]: 'Bad Name' is not a package name or name=version" in msg
-    assert ":7: debs.colour: unknown key (allowed here: base, packages, with_recommends)" in msg
+    assert ":7: debs.colour: unknown key (allowed here: base, packages, preferences, with_recommends)" in msg
     assert ":9: apt.sources: expected 'system'" in msg
     assert ":5: debs: needs an 'apt' section" in msg  # apt.sources was rejected, so there is none
     assert msg.startswith("6 problems:"), msg
