@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from bundler.core.bosh.check import inspect_chunks
 from bundler.core.errors import BundleError, IntegrityError, ResolutionError
@@ -56,8 +57,12 @@ class _Candidate:
     source: str  # who said so, for messages
 
 
+# bosh.io's largest answer (every version of a stemcell, ?all=1) is a few MB; more is not an answer.
+MAX_API_BYTES = 32 << 20
+
+
 def _api(ctx: LockContext, url: str, what: str) -> list[dict[str, Any]]:
-    data = ctx.http.get_bytes(url, allow_404=True)
+    data = ctx.http.get_bytes(url, allow_404=True, limit=MAX_API_BYTES)
     if data is None:
         return []
     try:
@@ -128,6 +133,9 @@ def _from_boshio(entry_name: str, pin: ReleaseSpec | StemcellSpec, entry: dict, 
     url, sha1, sha256 = source.get("url"), source.get("sha1"), source.get("sha256")
     if not url or not (sha1 or sha256):
         raise ResolutionError(f"{entry_name} has no url or checksum")
+    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        # an answer of the API decides nothing outside the web: no file://, ftp:// or bare paths
+        raise ResolutionError(f"{entry_name}: url {str(url)[:200]!r} is not an http(s) URL; refusing it")
     what = entry_name.split(":", 1)[0]
     _agree(what, pin.sha1, sha1, "sha1", "bosh.io")
     _agree(what, pin.sha256, sha256, "sha256", "bosh.io")
@@ -157,9 +165,14 @@ def _download_and_inspect(
 
 
 def _download_once(ctx: LockContext, cand: _Candidate, kind: str, variant: str | None, what: str) -> dict[str, Any]:
-    with lockfetch.cache_sink(ctx.cache) as (sink, keep_as):
+    bar = lockfetch.download_bar(ctx.progress, ctx.http, cand.url, what)
+    with lockfetch.cache_sink(ctx.cache) as (sink, keep_as), bar as bar:
         found = inspect_chunks(
-            lockfetch.url_chunks(ctx.http, cand.url), kind=kind, variant=variant, digests=("sha1", "sha256"), sink=sink
+            lockfetch.counted(lockfetch.url_chunks(ctx.http, cand.url), bar),
+            kind=kind,
+            variant=variant,
+            digests=("sha1", "sha256"),
+            sink=sink,
         )
         problems = list(found.problems)
         got = found.scan.digests

@@ -44,7 +44,10 @@ def member_problems(members: list[Member], lock: Lock) -> list[str]:
         if not is_safe_member_path(m.name):
             problems.append(f"payload member {m.name!r} has an unsafe path (absolute, '..' or empty part)")
             continue
+        if m.type == "dir" and m.size == 0:
+            continue
         if m.type == "dir":
+            problems.append(f"payload member {m.name} is a directory carrying {m.size} bytes; refusing it")
             continue
         if m.type != "file":
             problems.append(f"payload member {m.name} is a {m.type}; a bundle holds only regular files")

@@ -53,42 +53,99 @@ def _join(parent: str, key: object) -> str:
     return f"{parent}.{key}" if parent else str(key)
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """``SafeLoader`` refusing aliases: a ``*name`` can multiply a small file into an endless one
+    (billion laughs) or make a value refer to itself; our inputs never need one."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"aliases (*{event.anchor}) are not allowed here; write the value out", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+class _KeyError(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line, self.message = line, message
+
+
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
 def _construct(node: yaml.Node, key_path: str, lines: dict[str, int], loader: yaml.SafeLoader) -> Any:
     lines.setdefault(key_path, node.start_mark.line + 1)
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+        raise _KeyError(node.start_mark.line + 1, f"{key_path or 'the document'}: the tag {node.tag} is not allowed")
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         out: dict[Any, Any] = {}
+        first: dict[Any, int] = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                seen = first.get(key)
+            except TypeError:
+                why = f"{_join(key_path, '?')}: a key must be a plain value, not {_kind(key)}"
+                raise _KeyError(line, why) from None
+            if seen is not None:
+                raise _KeyError(line, f"{_join(key_path, key)}: duplicate key (first at line {seen})")
+            first[key] = line
             out[key] = _construct(value_node, _join(key_path, key), lines, loader)
-            lines[_join(key_path, key)] = key_node.start_mark.line + 1
+            lines[_join(key_path, key)] = line
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, _join(key_path, i), lines, loader) for i, item in enumerate(node.value)]
     return loader.construct_object(node, deep=True)
 
 
-def load_yaml_with_lines(path: Path, text: str | None = None) -> Located:
-    """Parse ``path`` (or ``text`` on behalf of it); a syntax error names the file and line."""
-    if text is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(f"{path}: no such file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path}: cannot read: {exc}") from None
-    loader = yaml.SafeLoader(text)
+MAX_YAML_BYTES = 16 << 20  # specs, site files and vars stores are kilobytes
+
+
+def _read(path: Path) -> str:
     try:
+        if path.is_file() and path.stat().st_size > MAX_YAML_BYTES:
+            raise InputError(f"{path}: {path.stat().st_size} bytes is too large for this file (limit {MAX_YAML_BYTES})")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+
+
+def load_yaml_with_lines(path: Path, text: str | None = None) -> Located:
+    """Parse ``path`` (or ``text`` on behalf of it); every error is one line naming the file (and line):
+    syntax, aliases, duplicate keys (with both lines), unhashable keys, control characters, nesting."""
+    if text is None:
+        text = _read(path)
+    loader = None
+    try:
+        loader = _StrictLoader(text)
         node = loader.get_single_node()
         lines: dict[str, int] = {}
         data = None if node is None else _construct(node, "", lines, loader)
+    except _KeyError as exc:
+        raise InputError(f"{path}:{exc.line}: {exc.message}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark else ""
-        raise InputError(f"{path}{line}: not valid YAML: {exc.problem}") from None
+        raise InputError(f"{path}{line}: not valid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:  # the reader: control characters, bad encoding
+        raise InputError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise InputError(f"{path}: not valid YAML: nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return Located(path, data, lines)
+
+
+def load_yaml(path: Path) -> Any:
+    """The plain data of a YAML file, with the errors of ``load_yaml_with_lines``."""
+    return load_yaml_with_lines(path).data
 
 
 def raise_problems(problems: Sequence[Problem | str]) -> None:

@@ -33,6 +33,18 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 GEM_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
+# Caps on the answers: rubygems.org's /versions is ~25 MB and grows slowly; the largest /info/NAME
+# files are a few hundred kB.  An answer past these is not an index (endless data), refused in one line.
+MAX_VERSIONS_BYTES = 256 << 20
+MAX_INFO_BYTES = 16 << 20
+
+
+def safe_gem_name(name: str) -> bool:
+    """A gem name or platform that is one plain path segment: the name goes into URLs (``/info/NAME``,
+    ``/gems/NAME-VERSION.gem``) and cache paths, so ``/``, ``.`` and ``..`` are refused."""
+    return bool(GEM_NAME.match(name)) and name.strip(".") != ""
+
+
 @dataclass(frozen=True)
 class IndexEntry:
     """One line of ``/info/NAME``: a release for one platform."""
@@ -64,6 +76,8 @@ def parse_info_line(name: str, line: str, where: str) -> IndexEntry:
     if not sep:
         raise bad("no space after the version")
     number, _, platform = head.partition("-")
+    if platform and not safe_gem_name(platform):
+        raise bad(f"platform {platform!r} is not a plain name")
     deps_text, sep, reqs_text = rest.partition("|")
     if not sep:
         raise bad("no '|' before the checksum")
@@ -72,7 +86,7 @@ def parse_info_line(name: str, line: str, where: str) -> IndexEntry:
         deps = []
         for item in filter(None, deps_text.split(",")):
             dep_name, colon, req = item.partition(":")
-            if not colon or not GEM_NAME.match(dep_name):
+            if not colon or not safe_gem_name(dep_name):
                 raise bad(f"dependency {item!r} is not NAME:REQUIREMENT")
             deps.append((dep_name, Requirement.parse(req)))
         m = re.match(r"\Achecksum:([^,]+)(?:,|\Z)", reqs_text)
@@ -118,6 +132,8 @@ def parse_versions(text: str, where: str) -> dict[str, str]:
         parts = line.split(" ")
         if len(parts) != 3:
             raise ResolutionError(f"{where}: malformed line after the header, entry {n}: {line!r}")
+        if not safe_gem_name(parts[0]):
+            raise ResolutionError(f"{where}: entry {n}: gem name {parts[0]!r} is not a plain name")
         out[parts[0]] = parts[2]
     return out
 
@@ -163,7 +179,7 @@ class CompactIndex:
         if old:
             data = self._versions_tail(url, old)
         if data is None:
-            data = self.http.get_bytes(url)
+            data = self.http.get_bytes(url, limit=MAX_VERSIONS_BYTES)
             self.fetched.append(url)
         if cached is not None and data != old:
             tmp = cached.with_name("versions.tmp")
@@ -174,7 +190,7 @@ class CompactIndex:
     def _versions_tail(self, url: str, old: bytes) -> bytes | None:
         start = len(old) - 1
         try:
-            status, headers, body = self.http.get_from(url, start)
+            status, headers, body = self.http.get_from(url, start, limit=MAX_VERSIONS_BYTES)
         except BundleError as exc:  # retried by the full download
             log.debug("GET %s from byte %d: %s", url, start, exc)
             return None
@@ -204,6 +220,8 @@ class CompactIndex:
         """Every release of ``name`` (empty when the source has no such gem)."""
         if name in self._infos:
             return self._infos[name]
+        if not safe_gem_name(name):
+            raise ResolutionError(f"gem name {name!r} is not a plain name (letters, digits, '.', '_', '-')")
         md5 = self.versions().get(name)
         if md5 is None:
             self._infos[name] = []
@@ -216,7 +234,7 @@ class CompactIndex:
             if hashlib.md5(data).hexdigest() == md5:
                 text = data.decode("utf-8")
         if text is None:
-            data = self.http.get_bytes(url)
+            data = self.http.get_bytes(url, limit=MAX_INFO_BYTES)
             self.fetched.append(url)
             if hashlib.md5(data).hexdigest() != md5:
                 log.warning("%s: MD5 differs from %s/versions (the index is being updated?)", url, self.source)

@@ -27,11 +27,11 @@ log = logging.getLogger(__name__)
 
 def login_step(p: Prepared, cli: BoshCli, uuid: str) -> Step:
     target_argv = cli.argv("target", p.director_url())
-    login_argv = cli.argv("login", "admin", p.admin_password)
+    login_argv = cli.login_argv()
 
     def run() -> dict[str, Any]:
         cli.run(target_argv, "bosh-target.log")
-        cli.run(login_argv, "bosh-login.log")
+        cli.login(p.admin_password)
         _, out = cli.capture(cli.argv("status", "--uuid"), "bosh-status.log")
         if uuid not in out:
             raise StepError(
@@ -106,5 +106,5 @@ def steps(p: Prepared, cli: BoshCli) -> list[Step]:
 def destroy(p: Prepared, cli: BoshCli) -> None:
     """``bosh delete deployment NAME`` (after target and login): the BOSH VMs and their disks."""
     cli.run(cli.argv("target", p.director_url()), "bosh-target.log")
-    cli.run(cli.argv("login", "admin", p.admin_password), "bosh-login.log")
+    cli.login(p.admin_password)
     cli.run(cli.argv("delete", "deployment", p.site.name), "bosh-delete.log", show=True)

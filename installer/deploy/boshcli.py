@@ -1,8 +1,9 @@
 """The bosh v1 CLI (bosh_cli 1.3147) as the deploy drives it: its command lines and its output.
 
 ``BoshCli`` builds every command with ``-n`` (non-interactive) and ``-c STATE/bosh_config`` (not
-``~/.bosh_config``), runs it through the ``Runner`` (so secrets are redacted) and captures what it
-prints.  ``parse_table`` reads the CLI's ``+---+`` tables, ``versions_in`` the versions a ``bosh
+``~/.bosh_config``; ``login`` gets the password on its standard input, never on a command line),
+runs it through the ``Runner`` (so secrets are redacted) and captures what it prints.
+``parse_table`` reads the CLI's ``+---+`` tables, ``versions_in`` the versions a ``bosh
 releases``/``bosh stemcells`` table lists for a name, ``task_number`` the director task a command
 started.
 
@@ -31,6 +32,14 @@ class BoshCli:
 
     def argv(self, *args: str) -> tuple[str, ...]:
         return (self.executable, "-n", "-c", str(self.config), *args)
+
+    def login_argv(self) -> tuple[str, ...]:
+        """``bosh login admin`` without ``-n``: the CLI then asks for the password, which it reads from
+        standard input; the password never appears on a command line (``/proc/PID/cmdline``)."""
+        return (self.executable, "-c", str(self.config), "login", "admin")
+
+    def login(self, password: str, log_name: str = "bosh-login.log") -> None:
+        self.runner.run(self.login_argv(), log_name=log_name, stdin_text=password + "\n")
 
     def run(self, argv: Sequence[str], log_name: str, show: bool = False) -> None:
         self.runner.run(argv, log_name=log_name, on_line=self.progress if show else None)
