@@ -1,6 +1,6 @@
 """Benchmark: ``sh install.sh --yes`` against the same steps typed by hand, each in a fresh root.
 
-    python3 bench/install.py --bundle DIR [--root-tar TAR] [--keep]
+    python3 bench/install.py --bundle DIR [--upgrade DIR2 ...] [--root-tar TAR] [--keep]
 
 Both runs start from the same root tarball (default: the e2e test's debootstrapped Debian 12
 minbase, ``$BOSH_OFFLINE_E2E_CACHE/bookworm-minbase.tar``) and run under ``unshare --net`` in
@@ -8,7 +8,11 @@ minbase, ``$BOSH_OFFLINE_E2E_CACHE/bookworm-minbase.tar``) and run under ``unsha
 extract, debs, Ruby, gems, CLIs, journal).  By hand: the payload is unpacked beforehand (not timed),
 then one shell script does what the guide does: ``dpkg -i`` of the lock's install order, unpack
 the Ruby source, ``configure``, ``make -jN``, ``make install``, ``gem install --local --no-document``,
-copy the CLIs to /usr/local/bin.  Prints both times and ours/by-hand (goal: <= 1.05).
+copy the CLIs to /usr/local/bin.  Prints both times and ours/by-hand (goal: <= 1.05).  Each
+``--upgrade DIR2`` (a newer bundle with, say, one stemcell or one binary changed: the full bundle,
+or its delta from ``bosh-bundle build --since``) is then installed on top of a copy of ours, and its
+size and time are printed beside the full bundle's: only the changed artifacts are extracted and
+only the steps that consume them run again.
 
 Imports the bundle core (lock, extraction, deb stages) only; ours runs as the operator runs it.
 """
@@ -84,6 +88,10 @@ def by_hand_script(bundle: Path, payload: Path, jobs: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def bundle_bytes(bundle: Path) -> int:
+    return sum(p.stat().st_size for p in bundle.iterdir() if p.is_file())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bundle", type=Path, required=True, help="a bundle directory built by bosh-bundle build")
@@ -91,12 +99,22 @@ def main() -> int:
     parser.add_argument("--root-tar", type=Path, default=cache / "bookworm-minbase.tar")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--keep", action="store_true", help="keep the two roots")
+    parser.add_argument(
+        "--upgrade", type=Path, nargs="*", default=[], help="newer bundles to install on top of ours, each timed"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-install-", dir="/var/tmp"))
     try:
         ours_root = fresh_root(args.root_tar, work / "ours")
         shutil.copytree(args.bundle, ours_root / "root/bundle")
         ours = offline(ours_root, "sh", "/root/bundle/install.sh", "--yes", f"--jobs={args.jobs}")
+        upgrades = []
+        for i, newer in enumerate(args.upgrade):
+            copy = work / f"upgrade-{i}"
+            subprocess.run(["cp", "-a", str(ours_root), str(copy)], check=True)
+            shutil.copytree(newer, copy / "root/upgrade")
+            upgrades.append((newer, offline(copy, "sh", "/root/upgrade/install.sh", "--yes", f"--jobs={args.jobs}")))
+            shutil.rmtree(copy, ignore_errors=True)
 
         hand_root = fresh_root(args.root_tar, work / "hand")
         lock = read_lock(args.bundle / "bundle.lock")
@@ -109,6 +127,16 @@ def main() -> int:
             shutil.rmtree(work, ignore_errors=True)
     result = {"ours_s": round(ours, 1), "by_hand_s": round(hand, 1), "ratio": round(ours / hand, 3)}
     print(f"install.sh --yes: {ours:.1f} s   by hand: {hand:.1f} s   ratio {ours / hand:.3f} (goal <= 1.05)")
+    if upgrades:
+        result["bundle_bytes"] = bundle_bytes(args.bundle)
+        print(f"first install: {args.bundle} {result['bundle_bytes'] / 1e6:.1f} MB, {ours:.1f} s")
+    for newer, seconds in upgrades:
+        size = bundle_bytes(newer)
+        kind = "delta" if (newer / "delta.json").is_file() else "full"
+        result.setdefault("upgrades", []).append(
+            {"bundle": str(newer), "kind": kind, "bytes": size, "s": round(seconds, 1)}
+        )
+        print(f"on top ({kind} bundle): {newer} {size / 1e6:.1f} MB, {seconds:.1f} s")
     print(json.dumps(result, sort_keys=True))
     return 0
 

@@ -11,13 +11,16 @@ python3 too old for us), so the bundle carries the installer and the Python that
   ``runtime/wheels/``).  Runtime files are taken from the build cache by their locked sha256.  The
   tarball is deterministic: sorted members, mtime 0, owner 0, normalised modes, gzip header without
   name or time; the same lock and sources give the same bytes.
-- ``install.sh``: POSIX sh.  Checks ``bootstrap.tar.gz`` against ``SHA256SUMS`` before unpacking
+- ``install.sh``: POSIX sh.  With ``--keyring FILE`` checks ``SHA256SUMS.gpg`` with ``gpgv`` first (missing,
+  bad, unknown key refused).  Checks ``bootstrap.tar.gz`` against ``SHA256SUMS`` before unpacking
   anything, unpacks it into a temporary directory, brings up Python (distro: ``dpkg -i`` the runtime
   debs unless a good enough python3 is already there; standalone: unpack the tarball), unpacks the
   wheels for it, then runs ``python3 -m installer install --bundle DIR "$@"`` with the installer's
   sources and the wheels first on ``PYTHONPATH``.
 
 ``bosh-bundle build`` calls ``write_bootstrap(lock, out_dir, cache)`` before it writes ``SHA256SUMS``.
+The script's text is ``bundler.installsh``; ``runtime/target`` (written here) holds what it checks in
+sh before anything changes (target OS, release, codename, architecture, the lock's total size).
 
 Imports ``bundler.core`` and ``bundler.net.cache`` (where the runtime files are).
 """
@@ -34,13 +37,20 @@ from pathlib import Path
 from bundler.core.deb.stages import stages
 from bundler.core.errors import BundleError
 from bundler.core.lock import Artifact, Lock
+from bundler.installsh import INSTALL_SH
 from bundler.net.cache import artifact_path
 
 # The offline side: the bundle core, the installer and its templates (nothing of the connected side).
-SOURCE_TREES = ("bundler/__init__.py", "bundler/core", "installer", "manifests")
+SOURCE_TREES = (
+    "bundler/__init__.py",
+    "bundler/core",
+    "installer",
+    "manifests",
+    "pyproject.toml",
+)  # its version: --version
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# Python modules the installer needs at run time; a distro python3 lacking one gets the runtime debs.
-NEEDED_MODULES = ("yaml", "py7zr")
+# free space install.sh asks for on the state directory's filesystem, times the payload (as installer.hostcheck)
+DISK_FACTOR = 3
 
 
 @dataclass(frozen=True)
@@ -80,7 +90,7 @@ def source_members(root: Path) -> list[Member]:
 
 def runtime_members(lock: Lock, cache: Path) -> list[Member]:
     runtime = lock.runtime
-    out = [Member("runtime/mode", None, f"{runtime.mode}\n".encode())]
+    out = [Member("runtime/mode", None, f"{runtime.mode}\n".encode()), target_member(lock)]
     if runtime.mode == "distro":
         files: dict[Path, str] = {}
         for p in lock.debs.runtime:
@@ -101,6 +111,14 @@ def runtime_members(lock: Lock, cache: Path) -> list[Member]:
         wheel = _artifact(lock, p, "sections.runtime.wheels")
         out.append(Member(f"runtime/wheels/{p.rsplit('/', 1)[-1]}", _cached(cache, wheel)))
     return out
+
+
+def target_member(lock: Lock) -> Member:
+    """``runtime/target``: what install.sh checks in sh before it changes anything (KEY=VALUE lines)."""
+    target = dict(lock.target)
+    lines = [f"{key}={target.get(key, '')}" for key in ("os", "release", "codename", "arch")]
+    lines += [f"lock_bytes={lock.total_size}", f"disk_factor={DISK_FACTOR}"]
+    return Member("runtime/target", None, ("\n".join(lines) + "\n").encode())
 
 
 def _artifact(lock: Lock, path: str, where: str) -> Artifact:
@@ -148,113 +166,3 @@ def write_deterministic_tar_gz(members: list[Member], dest: Path) -> None:
                 with open(member.source, "rb") as fh:
                     tar.addfile(info, fh)
     os.replace(tmp, dest)
-
-
-INSTALL_SH = r"""#!/bin/sh
-# bosh-offline bootstrap: install the BOSH toolchain from this bundle on a host without network.
-#   sh install.sh [--yes] [--dry-run] [--root DIR] [--state-dir DIR] ...   (options of 'bosh-install install')
-# Uses only sh, tar, gzip, sha256sum and dpkg (what a base system has). Checks bootstrap.tar.gz
-# against SHA256SUMS, unpacks it, brings up Python, then runs the installer, which verifies the
-# whole bundle before changing anything.
-set -eu
-
-say() { printf '%s install.sh: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
-die() { say "error: $*"; exit 1; }
-
-case "$0" in */*) here=${0%/*} ;; *) here=. ;; esac
-here=$(cd "$here" && pwd) || die "cannot find the bundle directory"
-
-for cmd in tar gzip sha256sum; do
-    command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' is missing; it is part of every base system"
-done
-[ -f "$here/SHA256SUMS" ] || die "$here/SHA256SUMS is missing: copy the whole bundle directory"
-[ -f "$here/bootstrap.tar.gz" ] || die "$here/bootstrap.tar.gz is missing: copy the whole bundle directory"
-
-line=$(grep -E '^[0-9a-f]{64} [ *]bootstrap\.tar\.gz$' "$here/SHA256SUMS" || true)
-[ -n "$line" ] || die "SHA256SUMS has no line for bootstrap.tar.gz: the bundle is incomplete"
-expected=${line%% *}
-actual=$(sha256sum "$here/bootstrap.tar.gz") || die "cannot read bootstrap.tar.gz"
-actual=${actual%% *}
-[ "$expected" = "$actual" ] ||
-    die "bootstrap.tar.gz has sha256 $actual, SHA256SUMS says $expected: the bundle is corrupted; copy it again"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/bosh-offline.XXXXXX") || die "cannot create a temporary directory"
-cleanup() { rm -rf "$tmp"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-gzip -dc "$here/bootstrap.tar.gz" | tar -xf - -C "$tmp" || die "cannot unpack bootstrap.tar.gz into $tmp"
-mode=$(cat "$tmp/runtime/mode")
-
-python_new_enough() {
-    command -v "$1" >/dev/null 2>&1 && "$1" -c 'import sys
-sys.exit(0 if sys.version_info >= (3, 10) else 1)' >/dev/null 2>&1
-}
-modules_ok() {
-    PYTHONPATH="$tmp/src:$tmp/site" "$py" -c 'import @MODULES@' >/dev/null 2>&1
-}
-debs_installed=no
-dpkg_stage() {
-    [ $# -gt 0 ] || return 0
-    DEBIAN_FRONTEND=noninteractive dpkg -i "$@" >>"$tmp/dpkg.log" 2>&1 || {
-        grep -E '^dpkg: |^ ' "$tmp/dpkg.log" | tail -n 20 >&2
-        die "dpkg could not install the runtime debs (see the lines above; full log $tmp/dpkg.log is removed on exit)"
-    }
-}
-install_runtime_debs() {
-    command -v dpkg >/dev/null 2>&1 || die "dpkg is missing: cannot install the installer's python3"
-    [ "$(id -u)" = 0 ] || die "installing the installer's python3 needs root: run as root (sudo sh install.sh)"
-    [ -s "$tmp/runtime/debs.order" ] ||
-        die "the bundle carries no python3 debs and this host has no usable python3 (>= 3.10)"
-    say "installing the installer's python3 from the bundle (dpkg -i)"
-    debs=
-    while IFS= read -r deb; do
-        if [ "$deb" = "--" ]; then
-            dpkg_stage $debs
-            debs=
-        elif [ -n "$deb" ]; then
-            debs="$debs $tmp/runtime/debs/$deb"
-        fi
-    done < "$tmp/runtime/debs.order"
-    dpkg_stage $debs
-    debs_installed=yes
-}
-unpack_wheels() {
-    set -- "$tmp"/runtime/wheels/*.whl
-    [ -f "$1" ] || return 0
-    "$py" -c 'import sys, zipfile
-for wheel in sys.argv[2:]:
-    zipfile.ZipFile(wheel).extractall(sys.argv[1])' "$tmp/site" "$@" || die "cannot unpack the installer's wheels"
-}
-
-mkdir "$tmp/site"
-case "$mode" in
-distro)
-    py=python3
-    if python_new_enough python3; then
-        say "using this host's python3 ($(python3 -c 'import sys; print(sys.version.split()[0])'))"
-    else
-        install_runtime_debs
-        python_new_enough python3 || die "python3 from the bundle is older than 3.10"
-    fi
-    unpack_wheels
-    if ! modules_ok && [ "$debs_installed" = no ]; then
-        install_runtime_debs
-    fi
-    ;;
-standalone)
-    name=$(cat "$tmp/runtime/python.name")
-    mkdir "$tmp/python"
-    gzip -dc "$tmp/runtime/$name" | tar -xf - -C "$tmp/python" || die "cannot unpack $name"
-    py="$tmp/python/python/bin/python3"
-    [ -x "$py" ] || die "$name has no python/bin/python3"
-    unpack_wheels
-    ;;
-*) die "bootstrap.tar.gz names an unknown runtime mode '$mode'" ;;
-esac
-modules_ok || die "the installer's Python ($py) cannot import @MODULES@ even with the bundle's wheels"
-
-status=0
-PYTHONPATH="$tmp/src:$tmp/site" PYTHONDONTWRITEBYTECODE=1 "$py" -m installer install --bundle "$here" "$@" || status=$?
-exit "$status"
-""".replace("@MODULES@", ", ".join(NEEDED_MODULES))

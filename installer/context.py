@@ -5,9 +5,9 @@ toolchain goes into (``/``, or a chroot directory with ``--root``); commands run
 ``Runner``.  The state directory (``installer.state``: journal, logs, extracted payload, Ruby build
 tree) lives inside the root so that commands in the chroot see the files: ``inside(path)`` gives a
 host path as the chroot sees it.  ``say`` reports progress to the operator (the CLI decides how to
-show it).
+show it), and ``counter`` draws a step's phase on a terminal (``bundler.core.progress``).
 
-Imports the lock, the state directory's layout and the process runner.
+Imports the lock, the progress bars, the state directory's layout and the process runner.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bundler.core.lock import Lock
+from bundler.core.progress import NO_PROGRESS, NullCounter, TermProgress, counter
 from installer.process import Runner
 from installer.state import StateDir
 
@@ -35,6 +36,12 @@ class InstallContext:
     jobs: int = 2
     password: str | None = None  # of an encrypted payload
     say: Callable[[str], None] = field(default=lambda message: log.info("%s", message))
+    progress: TermProgress = NO_PROGRESS  # bars on a terminal (the CLI decides)
+    changed: str = ""  # what was changed before this run's steps (install.sh: the installer's runtime debs)
+
+    def counter(self, phase: str, total: int, unit: str) -> NullCounter:
+        """A progress counter for a step's phase (packages n of N, gems n of N, build lines)."""
+        return counter(self.progress, phase, total, unit)
 
     def runner(self) -> Runner:
         return Runner(self.state.logs, root=self.root if self.chroot else None, dry_run=self.dry_run)

@@ -5,10 +5,11 @@ Right host, enough disk, root, tools.  ``host_problems`` collects every problem 
 changed"), so the operator fixes everything in one go.  The host checks read the target's
 ``/etc/os-release`` (inside ``--root`` when given) and compare ``ID``/``VERSION_ID``/
 ``VERSION_CODENAME`` and the machine's architecture with the lock's ``target``; they ask for free
-space of ``DISK_FACTOR`` times the payload on the state directory's filesystem (extraction plus the
-Ruby build); they require euid 0 and the commands the first steps use (``chroot`` with ``--root``,
-``dpkg`` inside the root).  Commands that the debs bring (``make``, ``gcc``) are checked by the Ruby
-step itself, after the debs are in.  (The AWS account's checks are ``installer.aws.checks``.)
+space of ``DISK_FACTOR`` times the larger of the payload and the lock's total on the state
+directory's filesystem (extraction plus the Ruby build); they require euid 0 and the commands the
+first steps use (``chroot`` with ``--root``, ``dpkg`` inside the root).  Commands that the debs
+bring (``make``, ``gcc``) are checked by the Ruby step itself, after the debs are in.  (The AWS
+account's checks are ``installer.aws.checks``.)
 
 Imports the lock, the problem type and the error types.
 """
@@ -25,6 +26,7 @@ from pathlib import Path
 from bundler.core.errors import BundleError
 from bundler.core.lock import Lock
 from bundler.core.problems import Problem
+from bundler.core.sizes import format_size
 
 DISK_FACTOR = 3
 # uname -m -> Debian architecture
@@ -97,8 +99,8 @@ def host_problems(
         problems.append(
             Problem(
                 str(state_dir),
-                f"{_mb(free)} free, need {_mb(need)} ({DISK_FACTOR}x the payload, for extraction and the"
-                " Ruby build): free some space or give --state-dir on a larger filesystem",
+                f"{format_size(free)} free, need {format_size(need)} ({DISK_FACTOR}x the payload, for extraction"
+                " and the Ruby build): free some space or give --state-dir on a larger filesystem",
             )
         )
     if chroot and shutil.which("chroot") is None:
@@ -127,23 +129,26 @@ def _release_problems(root: Path, target: dict[str, str]) -> list[Problem]:
     return []
 
 
-def require_host_checks(lock: Lock, bundle: Path, host: Host, state_dir: Path, chroot: bool, needs_dpkg: bool) -> None:
-    """Raise one ``BundleError`` listing every host problem, if there is one."""
+def require_host_checks(
+    lock: Lock, bundle: Path, host: Host, state_dir: Path, chroot: bool, needs_dpkg: bool, changed: str = ""
+) -> None:
+    """Raise one ``BundleError`` listing every host problem, if there is one.
+
+    ``changed`` says what was changed before these checks (``install.sh`` may have installed the
+    installer's own runtime), so that the message never says "nothing was changed" when it was."""
     problems = host_problems(lock, bundle, host, state_dir, chroot, needs_dpkg)
     if problems:
         lines = "\n  ".join(str(p) for p in problems)
-        raise BundleError(f"preflight failed, nothing was changed:\n  {lines}")
+        done = f"only {changed} changed" if changed else "nothing was changed"
+        raise BundleError(f"preflight failed, {done}:\n  {lines}")
 
 
 def payload_size(bundle: Path, lock: Lock) -> int:
-    """Bytes of ``payload.7z`` or its volumes; the lock's total when the bundle has none yet."""
+    """The larger of the bytes of ``payload.7z`` (or its volumes) and the lock's total: what is
+    extracted is the lock's artifacts, which a delta or compressed payload may undercount."""
     volumes = sorted(Path(bundle).glob("payload.7z*"))
-    return sum(v.stat().st_size for v in volumes) or lock.total_size
+    return max(sum(v.stat().st_size for v in volumes), lock.total_size)
 
 
 def _describe(target: dict[str, str]) -> str:
     return f"{target.get('os')} {target.get('release')} ({target.get('codename')}) {target.get('arch')}"
-
-
-def _mb(n: int) -> str:
-    return f"{n / 1e6:.1f} MB"

@@ -31,16 +31,22 @@ def plan(ctx: InstallContext, journal: Journal) -> list[Planned]:
         if name in PREREQUISITES:
             continue
         if not module.applies(ctx):
-            later.append(not_applicable(name, "nothing of this kind in the bundle"))
+            if not getattr(module, "OPTIONAL", False):  # a bundle without install.sh keeps no installer: not shown
+                later.append(not_applicable(name, "nothing of this kind in the bundle"))
         else:
             later.append(decide(journal, _step(ctx, module)))
     any_later = any(p.run for p in later)
     extract = decide(journal, _step(ctx, STEPS["extract"]))
-    run_pre = any_later and not (extract.status == "done" and STEPS["extract"].present(ctx))
+    current = extract.status == "done" and STEPS["extract"].present(ctx)
+    # a bundle whose artifacts differ (a new stemcell, say) is extracted even when no step consumes them
+    upgrade = extract.status == "changed"
+    run_pre = upgrade or (any_later and not current)
     pre: list[Planned] = []
     for name in PREREQUISITES:
         planned = decide(journal, _step(ctx, STEPS[name]))
-        if run_pre:
+        if upgrade:
+            reason = "the bundle's artifacts changed; verifying and extracting what changed"
+        elif run_pre:
             reason = (
                 planned.reason if planned.status != "done" else "the extracted payload is missing; extracting again"
             )

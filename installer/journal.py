@@ -53,7 +53,7 @@ class Journal:
     @classmethod
     def open(cls, state_dir: Path) -> Journal:
         """The journal of ``state_dir``, which is created if missing."""
-        Path(state_dir).mkdir(parents=True, exist_ok=True)
+        Path(state_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
         return cls.read(state_dir)
 
     @classmethod

@@ -4,22 +4,29 @@ Default ``/var/lib/bosh-offline`` (``ROOT/var/lib/bosh-offline`` for ``install -
 ``--state-dir``.  The install and deploy commands share it::
 
     journal.json                    the journal of install and deploy steps (``installer.journal``)
+    lock                            held by the run in progress, holds its PID (``installer.statelock``)
+    payload.json                    path -> sha256 of what ``payload/`` holds (upgrades extract the rest)
+    ruby-lines.json                 the last Ruby build's output line counts (its progress estimate)
     logs/                           one log per command; install.log, bosh-init.log (BOSH_INIT_LOG_PATH),
                                     bosh-task-N-debug.log after a failed bosh deploy
     payload/                        the extracted payload (deploy: or ``--payload``); a killed extraction
                                     leaves ``.payload.*.staging`` beside it
-    build/                          the Ruby build tree, removed after the build
+    build/                          the Ruby build tree, removed after the build (kept when killed:
+                                    ``build/.configured`` lets the rerun resume with make)
     deploy/microbosh.yml, bosh.yml  rendered manifests (0600)
     deploy/microbosh-state.json     bosh-init's state, written beside its manifest
     microbosh-state.json (.prev)    the copy kept after every bosh-init run (needed to update or delete
                                     MicroBOSH; restored if the first is lost)
     bosh_config                     the bosh CLI's config (target, login), not ~/.bosh_config
+    installed.json                  the serial of the last bundle installed (a lower one is refused)
 
 Imports only the project's error types.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +57,35 @@ class StateDir:
                 "extracted files; leave --state-dir out or put it under the root"
             )
         return cls(chosen)
+
+    @property
+    def installed(self) -> Path:
+        return self.path / "installed.json"
+
+    def installed_serial(self) -> int | None:
+        """The serial of the last bundle installed here, None when none was recorded."""
+        try:
+            data = json.loads(self.installed.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise InputError(
+                f"{self.installed}: unreadable ({exc}); remove it only if no bundle was installed"
+            ) from None
+        serial = data.get("serial") if isinstance(data, dict) else None
+        if not isinstance(serial, int):
+            raise InputError(f"{self.installed}: no serial in it; remove it only if no bundle was installed")
+        return serial
+
+    def record_serial(self, serial: int, spec: str) -> None:
+        """Record ``serial`` as installed (atomically, 0600)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        tmp = self.installed.with_name(self.installed.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"serial": serial, "spec": spec}, fh)
+            fh.write("\n")
+        os.replace(tmp, self.installed)
 
     @property
     def journal(self) -> Path:

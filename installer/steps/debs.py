@@ -63,13 +63,28 @@ def run(ctx: InstallContext) -> dict:
         f"debs: installing {len(paths)} packages with dpkg -i in {len(groups)} call(s)"
         f" ({len(debs) - len(paths)} already installed)"
     )
-    for group in groups:
-        lines: list[str] = []
-        files = [ctx.inside(f) for f in group]
-        code = runner.run(["dpkg", "-i", *files], log_name=LOG, env=ENV, on_line=lines.append, check=False)
-        if code != 0:
-            raise StepError(explain_failure(lines, code, runner.log_dir / LOG))
+    bar = ctx.counter("debs", len(paths), "packages")
+    try:
+        for group in groups:
+            lines: list[str] = []
+            files = [ctx.inside(f) for f in group]
+            code = runner.run(["dpkg", "-i", *files], log_name=LOG, env=ENV, on_line=_counting(lines, bar), check=False)
+            if code != 0:
+                raise StepError(explain_failure(lines, code, runner.log_dir / LOG))
+    finally:
+        bar.close()
     return {"installed": len(paths), "already": len(debs) - len(paths), "dpkg_calls": len(groups)}
+
+
+def _counting(lines: list[str], bar):
+    """Keep dpkg's lines and count each package set up (package n of N)."""
+
+    def on_line(line: str) -> None:
+        lines.append(line)
+        if line.startswith("Setting up "):
+            bar.step()
+
+    return on_line
 
 
 def explain_failure(lines: list[str], code: int, log_path) -> str:

@@ -44,7 +44,16 @@ def run(ctx: InstallContext) -> dict:
     files = [a.path.rsplit("/", 1)[-1] for a in gems]
     runner = ctx.runner()
     ctx.say(f"gems: installing {len(files)} gems (log: {runner.log_dir / LOG})")
-    runner.run([gem, "install", "--local", "--no-document", *files], log_name=LOG, cwd=ctx.inside(gem_dir))
+    bar = ctx.counter("gems", len(files), "gems")
+    try:
+        runner.run(
+            [gem, "install", "--local", "--no-document", *files],
+            log_name=LOG,
+            cwd=ctx.inside(gem_dir),
+            on_line=lambda line: bar.step() if line.startswith("Successfully installed") else None,
+        )
+    finally:
+        bar.close()
     if ctx.dry_run:
         return {"installed": len(files)}
     out: list[str] = []

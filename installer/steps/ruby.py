@@ -8,6 +8,9 @@ and then, and the log's last lines in the error when a command fails.  Afterward
 ``PREFIX/bin/ruby -v`` must report the locked version and the extensions the guide's debs exist
 for (openssl, zlib, psych, readline) must load.
 
+A Ruby already at the prefix with the locked version and extensions is not built again, and a
+build killed after ``configure`` resumes with ``make`` (``installer.steps.rubyresume``).
+
 The prefix and configure arguments come from the lock's ``ruby`` section (or the source artifact's
 ``meta``); default ``/usr/local`` and none.
 
@@ -26,7 +29,17 @@ from bundler.core.errors import BundleError
 from bundler.core.lock import Artifact
 from installer.context import InstallContext
 from installer.hostcheck import has_command
+from installer.journal import digest
 from installer.process import StepError
+from installer.steps.rubyresume import (
+    CONFIGURED,
+    expected_lines,
+    installed_already,
+    remove_partial_outputs,
+    resumable_tree,
+    save_line_counts,
+    write_stamp,
+)
 
 NAME = "ruby"
 LOG = "ruby.log"
@@ -70,24 +83,43 @@ def run(ctx: InstallContext) -> dict:
     art = source(ctx)
     assert art is not None
     conf = settings(ctx)
+    wanted = digest(inputs(ctx))
+    reused = installed_already(ctx, conf, wanted, check)
+    if reused:
+        ctx.say(f"ruby: {reused} is installed already with its extensions; not building it again")
+        return {"version": reused, "prefix": conf["prefix"], "built": "no, already installed"}
     missing = [c for c in ("make", "cc") if not has_command(ctx.root, c)]
     if missing:
         raise StepError(
             f"cannot build Ruby: {', '.join(missing)} missing in {ctx.root} (the debs step installs build-essential)"
         )
     runner = ctx.runner()
-    src = unpack_in_root(ctx, ctx.state.payload / art.path)
-    progress = Progress(ctx)
-    cwd = ctx.inside(src)
+    src = resumable_tree(ctx, wanted)
     configure = ["./configure", f"--prefix={conf['prefix']}", *conf["configure"]]
     steps = [("configure", configure), ("make", ["make", f"-j{ctx.jobs}"]), ("make install", ["make", "install"])]
+    if src is not None:
+        removed = remove_partial_outputs(ctx, src)
+        ctx.say(f"ruby: resuming the interrupted build with make ({removed} partial outputs removed)")
+        steps = steps[1:]
+    else:
+        src = unpack_in_root(ctx, ctx.state.payload / art.path)
+    progress = Progress(ctx, expected_lines(ctx, src))
+    cwd = ctx.inside(src)
     for label, argv in steps:
         ctx.say(f"ruby: {label} (log: {runner.log_dir / LOG})")
-        progress.label = label
-        runner.run(argv, log_name=LOG, cwd=cwd, on_line=progress)
+        progress.start(label)
+        try:
+            runner.run(argv, log_name=LOG, cwd=cwd, on_line=progress)
+        finally:
+            progress.bar.close()
+        if label == "configure" and not ctx.dry_run:
+            (ctx.state.build / CONFIGURED).write_text(wanted + "\n")
     version = check(ctx, conf["version"])
+    if not ctx.dry_run:
+        save_line_counts(ctx, progress.counts)
+        write_stamp(ctx, conf, wanted)
     shutil.rmtree(ctx.state.build, ignore_errors=True)
-    return {"version": version, "prefix": conf["prefix"]}
+    return {"version": version, "prefix": conf["prefix"], "built": "resumed" if len(steps) == 2 else "yes"}
 
 
 def unpack_in_root(ctx: InstallContext, tarball: Path) -> Path:
@@ -149,17 +181,31 @@ def check(ctx: InstallContext, version: str) -> str:
 
 
 class Progress:
-    """Called with each output line; says how far the build is, at most every ``PROGRESS_SECONDS``."""
+    """Called with each output line; says the phase and an estimated percentage (from the line count
+    of the previous build, else the number of C files), at most every ``PROGRESS_SECONDS``."""
 
-    def __init__(self, ctx: InstallContext) -> None:
+    def __init__(self, ctx: InstallContext, expected: dict[str, int] | None = None) -> None:
         self.ctx = ctx
         self.label = ""
         self.lines = 0
+        self.counts: dict[str, int] = {}
+        self.expected = expected or {}
         self.last = time.monotonic()
+        self.bar = ctx.counter("ruby", 0, "lines")
+
+    def start(self, label: str) -> None:
+        """A new phase: its own bar against the expected line count, when one is known."""
+        self.label = label
+        self.bar = self.ctx.counter(f"ruby {label}", self.expected.get(label, 0), "lines")
 
     def __call__(self, line: str) -> None:
         self.lines += 1
+        self.counts[self.label] = self.counts.get(self.label, 0) + 1
+        self.bar.step()
         now = time.monotonic()
         if now - self.last >= PROGRESS_SECONDS:
             self.last = now
-            self.ctx.say(f"ruby: {self.label}: {self.lines} lines of output so far, last: {line[:100]}")
+            expected = self.expected.get(self.label)
+            done = self.counts[self.label]
+            pct = f" about {min(99, 100 * done // expected)}%," if expected else ""
+            self.ctx.say(f"ruby: {self.label}:{pct} {done} lines of output so far, last: {line[:100]}")

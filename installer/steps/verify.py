@@ -33,8 +33,9 @@ def inputs(ctx: InstallContext) -> dict:
 
 
 def run(ctx: InstallContext) -> dict:
-    report = verify_bundle(ctx.bundle, password=ctx.password)
+    report = verify_bundle(ctx.bundle, password=ctx.password, progress=ctx.progress)
     if report.problems:
         lines = "\n  ".join(str(p) for p in report.problems)
-        raise IntegrityError(f"{ctx.bundle}: the bundle does not verify, nothing was changed:\n  {lines}")
+        done = f"only {ctx.changed} changed" if ctx.changed else "nothing was changed"
+        raise IntegrityError(f"{ctx.bundle}: the bundle does not verify, {done}:\n  {lines}")
     return {"files": report.files_checked, "members": report.members_checked, "contents": report.contents_checked}

@@ -6,11 +6,12 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 
 import pytest
 
-from bundler.bootstrap import write_bootstrap
+from bundler.bootstrap import PROJECT_ROOT, write_bootstrap
 from bundler.core.errors import BundleError
 from bundler.core.lock import Artifact, Lock, parse_lock
 from bundler.net.cache import artifact_path
@@ -133,10 +134,66 @@ def test_install_sh_standalone_unpacks_python_and_wheels(tmp_path):
     write_bootstrap(lock, bundle, cache)
     (bundle / "bundle.lock").write_text(lock.dumps())
     write_sums(bundle)
+    # --help prints at once, from sh (nothing unpacked, no Python started)
     proc = _run_sh(bundle, "--help", env={"TMPDIR": str(tmp_path)})
     assert proc.returncode == 0, proc.stderr
     assert "--bundle" in proc.stdout
+    assert not seen.exists() and not list(tmp_path.glob("bosh-offline.*"))
+    # the installer runs with the bundled python and its wheels
+    proc = _run_sh(bundle, "--dry-run", "--state-dir", str(tmp_path / "state"), env={"TMPDIR": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
     listing = seen.read_text().split()
     assert "installer" in listing and "tinylib" in listing and "tinylib-2.1.dist-info" in listing
     assert parse_lock((bundle / "bundle.lock").read_text()).sections["runtime"]["mode"] == "standalone"
     assert json.loads((bundle / "bundle.lock").read_text())["sections"]["runtime"]["wheels"] == [arts[1].path]
+
+
+def _sh_bundle(tmp_path):
+    bundle = tmp_path / "bundle"
+    lock = _distro_lock(tmp_path)
+    write_bootstrap(lock, bundle, tmp_path / "cache")
+    (bundle / "bundle.lock").write_text(lock.dumps())
+    write_sums(bundle)
+    return bundle
+
+
+def test_install_sh_help_prints_at_once_and_checks_nothing(tmp_path):
+    bundle = tmp_path / "empty"
+    write_bootstrap(_distro_lock(tmp_path), bundle, tmp_path / "cache")  # no SHA256SUMS even
+    proc = _run_sh(bundle, "--help")
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: sh install.sh") and "--dry-run" in proc.stdout
+    assert proc.stderr == ""
+
+
+def test_install_sh_refuses_another_release_before_the_installer_runs(tmp_path):
+    bundle = _sh_bundle(tmp_path)
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/os-release").write_text('ID=ubuntu\nVERSION_ID="14.04"\nVERSION_CODENAME=trusty\n')
+    proc = _run_sh(bundle, "--yes", "--root", str(root), env={"TMPDIR": str(tmp_path)})
+    assert proc.returncode == 1
+    assert "preflight failed, nothing was changed" in proc.stderr
+    assert (
+        "this bundle is for debian 12 (bookworm) amd64, but" in proc.stderr and "ubuntu 14.04 (trusty)" in proc.stderr
+    )
+    assert "python3" not in proc.stderr  # refused before Python was looked at
+    assert not (root / "var").exists() and not list(tmp_path.glob("bosh-offline.*"))
+
+
+def test_install_sh_refuses_a_second_run_naming_the_first(tmp_path):
+    bundle = _sh_bundle(tmp_path)
+    state = tmp_path / "state"
+    hold = "import sys, time; from installer.statelock import state_lock\nwith state_lock(sys.argv[1]):\n"
+    hold += "    print('held', flush=True); time.sleep(60)\n"
+    first = subprocess.Popen(
+        [sys.executable, "-c", hold, str(state)], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert first.stdout.readline().strip() == "held"
+        proc = _run_sh(bundle, "--yes", "--state-dir", str(state), env={"TMPDIR": str(tmp_path)})
+    finally:
+        first.kill()
+        first.wait()
+    assert proc.returncode == 1
+    lines = [line for line in proc.stderr.splitlines() if "error:" in line]
+    assert len(lines) == 1 and f"held by process {first.pid}" in lines[0], proc.stderr

@@ -84,3 +84,17 @@ def test_plan_shows_what_would_run_and_changes_nothing(host_bundle, capsys):
         ("clis", False),
     ]
     assert not state.exists() and dpkg_status(dpkg_root) == {}
+
+
+def test_progress_counts_packages_on_a_terminal_and_is_quiet_otherwise():
+    import io
+
+    from bundler.core.progress import NULL_COUNTER, TermProgress, counter
+
+    shown = io.StringIO()
+    bar = counter(TermProgress(force=True, stream=shown), "debs", 3, "packages")
+    for _ in range(4):  # one more than expected (an estimate) stops at 100%
+        bar.step()
+    bar.close()
+    assert "debs" in shown.getvalue() and "3/3 packages" in shown.getvalue() and "100%" in shown.getvalue()
+    assert counter(TermProgress(stream=io.StringIO()), "gems", 5, "gems") is NULL_COUNTER  # not a terminal

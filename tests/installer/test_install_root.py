@@ -13,7 +13,15 @@ import pytest
 from bundler.core.lock import read_lock
 from installer.cli import main
 from installer.hostcheck import Host, host_problems
-from tests.support.installfixtures import BundleFiles, dpkg_status, make_deb, make_gem, make_ruby_source, write_bundle
+from tests.support.installfixtures import (
+    BundleFiles,
+    dpkg_status,
+    make_deb,
+    make_delta_bundle,
+    make_gem,
+    make_ruby_source,
+    write_bundle,
+)
 from tests.support.miniroot import copy_miniroot, make_miniroot
 from tests.support.paths import REPO
 
@@ -30,7 +38,7 @@ def root(miniroot_template, tmp_path):
     return copy_miniroot(miniroot_template, tmp_path / "root")
 
 
-def build_bundle(tmp_path, *, deb_sleep=0, make_sleep=0, gem_sleep=0, target=None):
+def build_bundle(tmp_path, *, deb_sleep=0, make_sleep=0, gem_sleep=0, target=None, app="0.3.0", name="bundle"):
     src = tmp_path / "src"
     src.mkdir(exist_ok=True)
     files = BundleFiles()
@@ -43,9 +51,9 @@ def build_bundle(tmp_path, *, deb_sleep=0, make_sleep=0, gem_sleep=0, target=Non
     files.add("deb", b.name.split("_")[0], "2.0", f"debs/{b.name}", b)
     ruby = make_ruby_source(src, flavour="standin", slow=make_sleep, slow_gems=gem_sleep)
     files.add("ruby-source", "ruby", "3.1.2", f"ruby/{ruby.name}", ruby)
-    for name, version in (("tinylib", "1.2.0"), ("tinyapp", "0.3.0")):
-        gem = make_gem(src, name, version)
-        files.add("gem", name, version, f"gems/{gem.name}", gem)
+    for gem_name, version in (("tinylib", "1.2.0"), ("tinyapp", app)):
+        gem = make_gem(src, gem_name, version)
+        files.add("gem", gem_name, version, f"gems/{gem.name}", gem)
     tool = src / "bosh-init"
     tool.write_text("#!/bin/sh\necho 'version 0.0.81-stand-in'\n")
     files.add("binary", "bosh-init", "0.0.81", "bin/bosh-init", tool)
@@ -53,7 +61,7 @@ def build_bundle(tmp_path, *, deb_sleep=0, make_sleep=0, gem_sleep=0, target=Non
         "debs": {"install_order": [f"debs/{a.name}", f"debs/{b.name}"]},
         "ruby": {"version": "3.1.2", "prefix": "/usr/local", "configure": ["--disable-install-doc"]},
     }
-    bundle = tmp_path / "bundle"
+    bundle = tmp_path / name
     write_bundle(files, bundle)
     return bundle
 
@@ -112,12 +120,16 @@ def _kill_when(proc, predicate, timeout=60):
         ("gems", {"gem_sleep": 30}, "tmp/gems-slept"),
     ],
 )
-def test_sigkill_during_a_step_then_rerun_completes(tmp_path, root, step, slow, marker):
+def test_sigkill_during_a_step_then_rerun_completes(tmp_path, root, step, slow, marker, capsys):
     bundle = build_bundle(tmp_path, **slow)
     proc = _start(bundle, root)
     _kill_when(proc, lambda: (root / marker).exists())
     assert journal_states(root)[step] == "running"
     assert main(["status", "--root", str(root)]) == 1  # not everything done
+    shown = [line.split()[:2] for line in capsys.readouterr().out.splitlines()[1:] if not line.startswith(" ")]
+    names = [name for name, _state in shown]
+    assert names == [n for n in ("verify", "extract", "debs", "ruby", "gems") if n in names]  # install order
+    assert dict(shown)[step] == "interrupted"
     rerun = subprocess.run(
         [sys.executable, "-m", "installer", "install", "--bundle", str(bundle), "--root", str(root), "--yes"],
         cwd=REPO,
@@ -128,6 +140,10 @@ def test_sigkill_during_a_step_then_rerun_completes(tmp_path, root, step, slow, 
     assert rerun.returncode == 0, rerun.stderr
     assert f"{step}: starting (was interrupted; runs again)" in rerun.stderr
     assert_installed(root)
+    if step == "ruby":  # killed during make: the rerun resumes with make, configure ran once
+        assert "resuming the interrupted build with make" in rerun.stderr
+        assert (root / STATE / "logs/ruby.log").read_text().count("./configure --prefix") == 1
+        assert json.loads((root / STATE / "journal.json").read_text())["steps"]["ruby"]["facts"]["built"] == "resumed"
 
 
 def _untouched(root):
@@ -200,3 +216,100 @@ def test_a_deb_that_fails_is_named_with_dpkgs_message(tmp_path, root, capsys):
     assert "dpkg could not install bosh-offline-test-bad" in err
     assert "installed bosh-offline-test-bad package post-installation script subprocess returned error" in err
     assert journal_states(root)["debs"] == "failed"
+
+
+def rebundle(first, dest, drop=(), add=()):
+    """``first``'s artifacts (the same files), without the paths in ``drop``, plus ``add``."""
+    lock = json.loads((first / "bundle.lock").read_text())
+    files = BundleFiles()
+    for art in lock["artifacts"]:
+        if art["path"] not in drop:
+            src = first.parent / "src" / {"binary": "bosh-init"}.get(art["kind"], art["path"].rsplit("/", 1)[-1])
+            files.add(art["kind"], art["name"], art["version"], art["path"], src)
+    for item in add:
+        files.add(*item)
+    files.sections = lock["sections"]
+    write_bundle(files, dest)
+    return dest
+
+
+def test_a_newer_bundle_reruns_only_the_steps_whose_inputs_changed(tmp_path, root, capsys):
+    first = build_bundle(tmp_path)
+    assert main(["install", "--bundle", str(first), "--root", str(root), "--yes"]) == 0
+    before = json.loads((root / STATE / "journal.json").read_text())["steps"]
+    gem = make_gem(tmp_path / "src", "tinyapp", "0.3.1")  # one gem changed
+    changed = ("gem", "tinyapp", "0.3.1", f"gems/{gem.name}", gem)
+    second = rebundle(first, tmp_path / "bundle2", drop=("gems/tinyapp-0.3.0.gem",), add=[changed])
+    capsys.readouterr()
+    assert main(["install", "--bundle", str(second), "--root", str(root), "--yes"]) == 0
+    err = capsys.readouterr().err
+    after = json.loads((root / STATE / "journal.json").read_text())["steps"]
+    rerun = {name for name in after if name != "done" and after[name]["started"] != before[name]["started"]}
+    assert rerun == {"verify", "extract", "gems"}, err
+    assert "gems: starting (done, but its inputs changed)" in err
+    facts = after["extract"]["facts"]
+    assert (facts["extracted"], facts["kept"], facts["removed"]) == (1, 5, 1)
+    assert facts["changed"] == ["gems/tinyapp-0.3.1.gem"]
+    payload = root / STATE / "payload/gems"
+    assert sorted(p.name for p in payload.iterdir()) == ["tinyapp-0.3.1.gem", "tinylib-1.2.0.gem"]
+    assert "tinyapp (0.3.1)" in (root / "usr/local/lib/standin-gems").read_text()
+
+
+def test_a_bundle_with_only_an_unconsumed_artifact_changed_is_extracted(tmp_path, root, capsys):
+    """Nothing installs the artifact (a stemcell, say), but deploy reads it from the payload."""
+    first = build_bundle(tmp_path)
+    assert main(["install", "--bundle", str(first), "--root", str(root), "--yes"]) == 0
+    extra = tmp_path / "src/extra.yml"
+    extra.write_text("name: extra\n")
+    second = rebundle(first, tmp_path / "bundle2", add=[("manifest", "extra", "1", "manifests/extra.yml", extra)])
+    capsys.readouterr()
+    assert main(["install", "--bundle", str(second), "--root", str(root), "--yes"]) == 0
+    err = capsys.readouterr().err
+    assert "nothing to do" not in err and "the bundle's artifacts changed" in err
+    assert (root / STATE / "payload/manifests/extra.yml").read_text() == "name: extra\n"
+    assert "debs: starting" not in err and "ruby: starting" not in err and "gems: starting" not in err
+
+
+def test_a_ruby_already_installed_is_not_rebuilt_under_a_new_state_dir(tmp_path, root, capsys):
+    bundle = build_bundle(tmp_path)
+    assert main(["install", "--bundle", str(bundle), "--root", str(root), "--yes"]) == 0
+    other = root / "var/lib/other-state"
+    capsys.readouterr()
+    args = ["install", "--bundle", str(bundle), "--root", str(root), "--state-dir", str(other), "--yes"]
+    assert main(args) == 0
+    assert "not building it again" in capsys.readouterr().err
+    assert "./configure" not in (other / "logs/ruby.log").read_text()
+    facts = json.loads((other / "journal.json").read_text())["steps"]["ruby"]["facts"]
+    assert facts["built"] == "no, already installed" and facts["version"].startswith("ruby 3.1.2")
+
+
+def _gem_upgrade(tmp_path):
+    first = build_bundle(tmp_path)
+    gem = make_gem(tmp_path / "src", "tinyapp", "0.3.1")
+    changed = ("gem", "tinyapp", "0.3.1", f"gems/{gem.name}", gem)
+    second = rebundle(first, tmp_path / "bundle2", drop=("gems/tinyapp-0.3.0.gem",), add=[changed])
+    delta = make_delta_bundle(second, first / "bundle.lock", tmp_path / "delta")
+    return first, delta
+
+
+def test_a_delta_bundle_installs_on_top_of_the_previous_payload(tmp_path, root, capsys):
+    first, delta = _gem_upgrade(tmp_path)
+    assert main(["verify", str(delta)]) == 0  # a delta verifies: its payload against its packed artifacts
+    assert main(["install", "--bundle", str(first), "--root", str(root), "--yes"]) == 0
+    before = json.loads((root / STATE / "journal.json").read_text())["steps"]
+    capsys.readouterr()
+    assert main(["install", "--bundle", str(delta), "--root", str(root), "--yes"]) == 0
+    after = json.loads((root / STATE / "journal.json").read_text())["steps"]
+    rerun = {name for name in after if name != "done" and after[name]["started"] != before[name]["started"]}
+    assert rerun == {"verify", "extract", "gems"}
+    assert after["extract"]["facts"]["changed"] == ["gems/tinyapp-0.3.1.gem"]
+    assert "tinyapp (0.3.1)" in (root / "usr/local/lib/standin-gems").read_text()
+
+
+def test_a_delta_bundle_without_its_previous_payload_is_refused_naming_what_is_missing(tmp_path, root, capsys):
+    _first, delta = _gem_upgrade(tmp_path)
+    assert main(["install", "--bundle", str(delta), "--root", str(root), "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "a delta bundle" in err and "lacks 5 of the artifacts it builds on" in err
+    assert "debs/bosh-offline-test-a_1.0_all.deb" in err and "install the full bundle of that lock first" in err
+    assert _untouched(root)

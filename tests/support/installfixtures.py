@@ -196,3 +196,28 @@ def write_sums(out: Path) -> None:
         if path.is_file() and path.name != "SHA256SUMS":
             lines.append(f"{sha256_file(path)}  {path.name}\n")
     (out / "SHA256SUMS").write_text("".join(lines))
+
+
+def make_delta_bundle(full: Path, old_lock: Path, dest: Path) -> Path:
+    """What ``bosh-bundle build --since OLD`` makes of the bundle ``full``: its lock whole, a payload of
+    only what ``old_lock`` lacks, ``delta.json`` and ``SHA256SUMS``."""
+    import hashlib
+    import tempfile
+
+    from bundler.core.delta import delta_of, packed_artifacts, write_delta
+    from bundler.core.lock import parse_lock
+
+    lock = parse_lock((full / "bundle.lock").read_text())
+    old_bytes = old_lock.read_bytes()
+    delta = delta_of(lock, parse_lock(old_bytes.decode()), hashlib.sha256(old_bytes).hexdigest())
+    dest.mkdir(parents=True)
+    with tempfile.TemporaryDirectory() as unpacked:
+        with py7zr.SevenZipFile(full / "payload.7z") as archive:
+            archive.extractall(unpacked)
+        with py7zr.SevenZipFile(dest / "payload.7z", "w", filters=[{"id": py7zr.FILTER_COPY}]) as archive:
+            for art in packed_artifacts(lock, delta):
+                archive.write(Path(unpacked) / art.path, art.path)
+    (dest / "bundle.lock").write_bytes((full / "bundle.lock").read_bytes())
+    write_delta(dest, delta)
+    write_sums(dest)
+    return dest
