@@ -1,17 +1,23 @@
 """Benchmark: verifying a >= 2 GB bundle, ours against ``sha256sum -c SHA256SUMS`` and one core of hashlib.
 
 The bundle (random artifacts, a lock, a split payload, SHA256SUMS) is generated under /tmp and
-removed afterwards.  References:
+removed afterwards; ours and the previous way run alternately, best of three, after a sync.  References:
 
 - ``sha256sum -c SHA256SUMS``: what an operator runs by hand (checks the files only);
 - one core of hashlib over the same files (SHA256SUMS only);
-- one core of hashlib doing what ours does: the files *and* every payload member.
+- one core of hashlib doing what ours does: the files *and* every payload member;
+- the previous verify's way: the files hashed in a pool, every member re-read and hashed beside them.
 
-Ours (``verify_bundle``) checks SHA256SUMS and then every payload member against the lock, so it
-hashes each byte twice; the fair ratio is against the third line.  Goals: faster than sha256sum;
->= 1.5x one core with 2 cores.
+Ours (``verify_bundle``) checks SHA256SUMS and every payload member against the lock, so each byte
+needs two sha256 passes (its volume's and its member's), computed from one read on two threads.
+The physical limit on C cores is therefore min(C / 2, 1) x one core's single pass over the files
+(2 cores: 1.0x); the goals are >= 0.9x of that limit and >= 5x ``sha256sum -c``, all measured
+side by side in this one run.
 
-    python3 bench/verify.py [--total-mb 2100] [--files 42] [--volume-size 512m]
+A bundle that fits in half the memory is hashed as independent tasks (its second read comes from
+the page cache); ``--read-once`` forces the one-pass scan used for bigger ones.
+
+    python3 bench/verify.py [--total-mb 2100] [--files 42] [--volume-size 512m] [--read-once]
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -81,12 +88,37 @@ def one_core(bundle: Path, with_members: bool) -> float:
     return time.perf_counter() - t0
 
 
+def two_reads(bundle: Path) -> float:
+    """The previous verify's hashing: every file in the pool, then every member re-read from the volumes."""
+    from bundler.core.archive import Payload
+    from bundler.core.lock import read_lock
+    from bundler.core.verify_payload import verify_members
+    from bundler.core.volumes import find_volumes
+
+    t0 = time.perf_counter()
+    listed, _ = parse_sums((bundle / "SHA256SUMS").read_text())
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        files = [
+            pool.submit(sha256_file, bundle / n) for n in sorted(listed, key=lambda n: -(bundle / n).stat().st_size)
+        ]
+        with Payload(find_volumes(bundle)) as payload:
+            problems, _ = verify_members(payload, read_lock(bundle / "bundle.lock"), pool=pool)
+        [f.result() for f in files]
+    assert not problems, problems
+    return time.perf_counter() - t0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--total-mb", type=int, default=2100)
     ap.add_argument("--files", type=int, default=42)
     ap.add_argument("--volume-size", default="512m", help="split size, or 'none' for one payload.7z")
+    ap.add_argument("--read-once", action="store_true", help="force the one-pass scan (as for a bundle over RAM/2)")
     args = ap.parse_args()
+    if args.read_once:
+        from bundler.core import verify_payload
+
+        verify_payload.read_once_pays = lambda payload: True
     volume_size = None if args.volume_size == "none" else parse_size(args.volume_size)
     tmp = Path(tempfile.mkdtemp(prefix="bench-verify.", dir="/tmp"))
     try:
@@ -95,10 +127,14 @@ def main() -> int:
         sha256_file(bundle / "bundle.lock")
         subprocess.run(["cat"] + [str(p) for p in bundle.iterdir()], stdout=subprocess.DEVNULL, check=True)
 
-        t0 = time.perf_counter()
-        report = verify_bundle(bundle)
-        ours = time.perf_counter() - t0
-        assert report.ok, report.problems
+        os.sync()  # nobody pays for the generator's writeback
+        ours, previous = float("inf"), float("inf")
+        for _ in range(3):  # alternating, best of three: both see the same warm page cache
+            t0 = time.perf_counter()
+            report = verify_bundle(bundle)
+            ours = min(ours, time.perf_counter() - t0)
+            assert report.ok, report.problems
+            previous = min(previous, two_reads(bundle))
 
         t0 = time.perf_counter()
         subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=bundle, check=True)
@@ -109,16 +145,23 @@ def main() -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     vols = len(report.volumes)
-    print(f"bundle: {size / 1e9:.2f} GB, {vols} volume(s), {report.members_checked} members, {os.cpu_count()} cores")
+    cores = os.cpu_count() or 1
+    limit = files_only / min(cores / 2, 1.0)  # seconds at the physical limit
+    print(f"bundle: {size / 1e9:.2f} GB, {vols} volume(s), {report.members_checked} members, {cores} cores")
     rows = [
         ("ours: verify_bundle", ours, None),
+        ("previous: files, then members", previous, previous / ours),
         ("sha256sum -c SHA256SUMS", coreutils, coreutils / ours),
         ("1 core hashlib, files", files_only, files_only / ours),
         ("1 core hashlib, same work", same_work, same_work / ours),
     ]
     for label, secs, ratio in rows:
         tail = "" if ratio is None else f"  ours is {ratio:4.2f}x faster"
-        print(f"{label:26} {secs:6.2f} s  {size / secs / 1e6:7.0f} MB/s of bundle{tail}")
+        print(f"{label:30} {secs:6.2f} s  {size / secs / 1e6:7.0f} MB/s of bundle{tail}")
+    print(
+        f"limit: 2 sha256 passes per byte on {cores} cores = {min(cores / 2, 1):.1f}x one core's single pass"
+        f" = {size / limit / 1e6:.0f} MB/s; ours reaches {limit / ours:4.2f}x of it"
+    )
     return 0
 
 

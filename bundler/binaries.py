@@ -32,7 +32,7 @@ MODE = "0755"
 
 def _download(ctx: LockContext, url: str, what: str, sha256: str | None) -> tuple[str, int]:
     try:
-        got = download_to_cache(ctx.http, url, ctx.cache, what=what, sha256=sha256)
+        got = download_to_cache(ctx.http, url, ctx.cache, what=what, sha256=sha256, progress=ctx.progress)
     except ChecksumMismatch as exc:
         raise IntegrityError(
             f"{what} ({url}): sha256 is {exc.got_sha256}, the spec pins {sha256}; the download was discarded"

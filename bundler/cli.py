@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bundler.commands import bosh, build, debs, diff, gems, inspect, lock, publish, verify
+from bundler.commands import bosh, build, debs, diff, gems, inspect, lock, publish, resplit, sign, verify
 from bundler.core.cliapp import run
 
 
@@ -12,7 +12,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run(
         "bosh-bundle",
         "Resolve, lock, download, pack, verify and inspect offline BOSH bundles.",
-        (bosh, build, debs, diff, gems, inspect, lock, publish, verify),
+        (bosh, build, debs, diff, gems, inspect, lock, publish, resplit, sign, verify),
         argv,
     )
 

@@ -2,7 +2,7 @@
 
 Resolvers read upstream indexes through ``ctx.http`` (mirrors applied), may keep parsed indexes under
 ``ctx.cache``, and report what the user must know (an artifact trusted on first download) with
-``ctx.warn``.  Imports only the network layer.
+``ctx.warn``.  Imports only the network layer and ``bundler.core.progress``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bundler.core.progress import NO_PROGRESS, TermProgress
 from bundler.net.http import Http
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ class LockContext:
     http: Http
     cache: Path
     warnings: list[str] = field(default_factory=list)
+    progress: TermProgress = NO_PROGRESS  # bars for the downloads locking must make
 
     def warn(self, message: str) -> None:
         """Something the user must know; the CLI's log handler prints it as a warning."""

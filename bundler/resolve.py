@@ -5,7 +5,7 @@ lists them in the order they run (debs first: it may add the runtime's debs); a 
 from the spec is skipped.  What a resolver is given is ``bundler.lockcontext.LockContext``.
 
 Imports the resolvers (``bundler.debs``, ``bundler.gems``, ``bundler.boshio``, ``bundler.ruby``,
-``bundler.binaries``, ``bundler.runtime``), ``bundler.core.lock`` and the spec.
+``bundler.binaries``, ``bundler.runtime``, ``bundler.director``), ``bundler.core.lock`` and the spec.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from bundler import ruby as ruby_source
 from bundler.boshio.resolve import resolve_releases, resolve_stemcells
 from bundler.core.lock import Lock, LockPart, assemble
 from bundler.debs.resolve import resolve as resolve_debs
+from bundler.director.resolve import resolve as resolve_director
 from bundler.gems.resolve import resolve as resolve_gems
 from bundler.lockcontext import LockContext
 from bundler.spec import Spec
@@ -34,6 +35,7 @@ def resolvers() -> tuple[tuple[str, Callable[[Spec, LockContext], LockPart]], ..
         ("releases", resolve_releases),
         ("stemcells", resolve_stemcells),
         ("binaries", binaries.resolve_binaries),
+        ("director", resolve_director),
         ("runtime", runtime.resolve),
     )
 

@@ -98,7 +98,7 @@ def python_artifact(ref: FileRef, python_version: str, ctx) -> Artifact:
 def _download(ctx, url: str, sha256: str | None, what: str) -> tuple[str, int]:
     """Stream ``url`` (mirrors applied) into the cache, hashing as it goes; returns (sha256, size)."""
     try:
-        got = download_to_cache(ctx.http, url, ctx.cache, what=what, sha256=sha256)
+        got = download_to_cache(ctx.http, url, ctx.cache, what=what, sha256=sha256, progress=ctx.progress)
     except ChecksumMismatch as exc:
         raise IntegrityError(f"{url}: sha256 is {exc.got_sha256}, expected {sha256} (from the spec)") from None
     return got.sha256, got.size

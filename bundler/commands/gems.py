@@ -7,7 +7,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from bundler.core.cliapp import add_mirror_option, print_json
+from bundler.core.cliapp import add_json_option, add_mirror_option, example, print_json
 from bundler.core.errors import InputError
 from bundler.core.gem.version import Version
 from bundler.gems.compactindex import CompactIndex
@@ -28,7 +28,12 @@ def _request(value: str) -> tuple[str, str]:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    gems = sub.add_parser("gems", help="Ruby gem resolution")
+    gems = sub.add_parser(
+        "gems",
+        help="Ruby gem resolution",
+        description="Resolve Ruby gems for a target Ruby, for scripting and for checking a spec before locking.",
+        epilog=example("%(prog)s resolve --ruby 2.1.6 --rubygems 2.2.3 'bosh_cli:~> 1.3147.0'"),
+    )
     gems_sub = gems.add_subparsers(dest="gems_command", metavar="ACTION", required=True)
     p = gems_sub.add_parser(
         "resolve",
@@ -36,8 +41,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Resolve NAME[:REQUIREMENT] requests (RubyGems syntax: '~> 1.3147.0', '>= 1, < 2') "
         "against a compact-index gem source, keeping only releases whose ruby/rubygems requirements "
         "the target satisfies, newest first with backtracking.",
+        epilog=example("%(prog)s --ruby 2.1.6 --rubygems 2.2.3 'bosh_cli:~> 1.3147.0' 'bosh_cli_plugin_micro'"),
     )
-    p.add_argument("requests", nargs="+", type=_request, metavar="NAME[:REQUIREMENT]")
+    p.add_argument(
+        "requests",
+        nargs="+",
+        type=_request,
+        metavar="NAME[:REQUIREMENT]",
+        help="a gem name, optionally with a RubyGems requirement after a colon",
+    )
     p.add_argument("--source", default=DEFAULT_SOURCE, help=f"gem source (default: {DEFAULT_SOURCE})")
     p.add_argument("--ruby", required=True, metavar="VERSION", help="target Ruby version, e.g. 2.1.6")
     p.add_argument(
@@ -55,7 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="accepted gem platform (repeatable; default: ruby and x86_64-linux)",
     )
     p.add_argument("--cache", type=Path, default=None, help="index cache (default: ~/.cache/bosh-bundle)")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    add_json_option(p)
     add_mirror_option(p)
     p.set_defaults(func=run)
 

@@ -6,10 +6,14 @@ Imports ``bundler.resolve``, ``bundler.lockcontext``, ``bundler.core``, ``bundle
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
-from bundler.core.cliapp import add_mirror_option
+from bundler.core.cliapp import add_mirror_option, example
 from bundler.core.lock import write_lock
+from bundler.core.progress import TermProgress
+from bundler.core.sizes import format_size
+from bundler.core.tool import tool_id
 from bundler.lockcontext import LockContext
 from bundler.net.cache import default_cache_dir
 from bundler.net.http import Http
@@ -18,10 +22,18 @@ from bundler.spec import load_spec, with_mirrors
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("lock", help="resolve the spec and write bundle.lock")
+    p = sub.add_parser(
+        "lock",
+        help="resolve the spec and write bundle.lock",
+        description="Resolve the spec against upstream (apt sources, gem source, bosh.io, pinned URLs), check what "
+        "it downloads on the way, and write the lock: every artifact with its URL, size, sha256 and trust source. "
+        "The same spec and upstream give the same lock, byte for byte.",
+        epilog=example("%(prog)s --spec bundle.yml --lock bundle.lock"),
+    )
     p.add_argument("--spec", type=Path, default=Path("bundle.yml"), help="bundle spec (default: bundle.yml)")
     p.add_argument("--lock", type=Path, default=None, help="lock file to write (default: bundle.lock beside the spec)")
     p.add_argument("--cache", type=Path, default=None, help="download cache (default: ~/.cache/bosh-bundle)")
+    p.add_argument("--dry-run", action="store_true", help="resolve and report, but do not write the lock")
     add_mirror_option(p)
     p.set_defaults(func=run)
 
@@ -32,12 +44,16 @@ def run(args: argparse.Namespace) -> int:
     ctx = LockContext(
         http=Http(mirrors=spec.mirrors),
         cache=args.cache or default_cache_dir(),
+        progress=TermProgress(quiet=args.quiet),
     )
-    lock = resolve_spec(spec, ctx)
+    lock = dataclasses.replace(resolve_spec(spec, ctx), tool=tool_id())
     old = lock_path.read_text(encoding="utf-8") if lock_path.exists() else None
     if old == lock.dumps():
         print(f"{lock_path}: unchanged ({len(lock.artifacts)} artifacts)")
         return 0
+    if args.dry_run:
+        print(f"{lock_path}: would write {len(lock.artifacts)} artifacts, {format_size(lock.total_size)}")
+        return 0
     write_lock(lock, lock_path)
-    print(f"{lock_path}: {len(lock.artifacts)} artifacts, {lock.total_size / 1e6:.1f} MB")
+    print(f"{lock_path}: {len(lock.artifacts)} artifacts, {format_size(lock.total_size)}")
     return 0

@@ -7,32 +7,37 @@ Imports only ``bundler.core`` (the upload lives in ``bundler.core.s3publish``, t
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from bundler.core.awssession import TRANSFER, AwsAccess, add_arguments
-from bundler.core.cliapp import print_json
+from bundler.core.cliapp import add_bundle_argument, add_json_option, example, print_json
 from bundler.core.progress import TermProgress
 from bundler.core.s3 import parse_s3_url, summary
 from bundler.core.s3publish import PART_SIZE, publish
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("publish", help="upload a bundle directory to S3 (or an S3-compatible store); resumable")
-    p.add_argument("bundle", type=Path, metavar="DIR", help="bundle directory (with SHA256SUMS)")
-    p.add_argument("url", metavar="s3://BUCKET/PREFIX")
+    p = sub.add_parser(
+        "publish",
+        help="upload a bundle directory to S3 (or an S3-compatible store); resumable",
+        description="Upload a bundle directory to S3 or an S3-compatible store: multipart, resumable (parts "
+        "already uploaded are kept), each file checked against SHA256SUMS, which is uploaded last so a prefix "
+        "with it holds a complete bundle.",
+        epilog=example("%(prog)s --bundle ./bundle s3://my-bucket/bosh/2026-12"),
+    )
+    add_bundle_argument(p, help="the bundle directory (with SHA256SUMS)")
+    p.add_argument("url", metavar="s3://BUCKET/PREFIX", help="where to upload: bucket and key prefix")
     p.add_argument(
         "--part-size", type=int, default=PART_SIZE // (1024 * 1024), metavar="MiB", help="multipart part size"
     )
     add_arguments(p)
-    p.add_argument("--json", action="store_true", help="machine-readable summary")
+    add_json_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     loc = parse_s3_url(args.url)
     s3 = AwsAccess.from_args(args).client("s3", settings=TRANSFER)
-    bar = TermProgress(quiet=args.json)
-    bar.bar.set_description("publish")
+    bar = TermProgress(quiet=args.json).bar("publish")
     try:
         report = publish(
             s3, args.bundle, loc, part_size=args.part_size * 1024 * 1024, progress=lambda _, n: bar.advance(n)

@@ -27,6 +27,7 @@ from py7zr.io import Py7zIO, WriterFactory
 
 from bundler.core.errors import InputError, IntegrityError
 from bundler.core.password import ENV as PASSWORD_ENV
+from bundler.core.progress import NULL_BAR, NullBar
 from bundler.core.volumes import VolumeReader, VolumeWriter, find_volumes
 
 log = logging.getLogger(__name__)
@@ -64,18 +65,22 @@ def write_payload(
     *,
     volume_size: int | None = None,
     password: str | None = None,
+    progress: NullBar = NULL_BAR,
 ) -> list[Path]:
-    """Pack ``(member path, file)`` pairs (sorted by member path) into ``out_dir``; returns the volumes."""
+    """Pack ``(member path, file)`` pairs (sorted by member path) into ``out_dir``; returns the volumes.
+
+    ``progress`` advances by the bytes written and by one file per member."""
     filters: list[dict[str, int]] = [{"id": py7zr.FILTER_COPY}]
     if password is not None:
         filters.append({"id": py7zr.FILTER_CRYPTO_AES256_SHA256})
-    target = VolumeWriter(out_dir, volume_size)
+    target = VolumeWriter(out_dir, volume_size, on_write=progress.advance)
     try:
         with py7zr.SevenZipFile(
             target, "w", filters=filters, password=password, header_encryption=password is not None
         ) as z:
             for name, path in sorted(members):
                 z.write(path, arcname=name)
+                progress.file_done()
     finally:
         target.close()
     return target.paths

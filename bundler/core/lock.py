@@ -13,6 +13,7 @@ Trust sources:
   bosh-io                sha1/sha256 from the bosh.io API
   pinned                 written in the spec by a person
   first-download         nothing published: the sha256 of the first download, warned about
+  pinned-by-bosh-deployment  the sha1 (or ``sha256:…``) bosh-deployment's manifest gives, at a locked commit
 """
 
 from __future__ import annotations
@@ -29,7 +30,15 @@ from bundler.core.errors import InputError
 
 LOCK_FORMAT = 1
 KINDS = ("deb", "ruby-source", "gem", "release", "stemcell", "binary", "runtime", "wheel", "manifest")
-TRUSTS = ("apt-release-signature", "trusted-by-spec", "compact-index", "bosh-io", "pinned", "first-download")
+TRUSTS = (
+    "apt-release-signature",
+    "trusted-by-spec",
+    "compact-index",
+    "bosh-io",
+    "pinned",
+    "first-download",
+    "pinned-by-bosh-deployment",
+)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -192,11 +201,42 @@ class RuntimeSection:
 
 
 @dataclass(frozen=True)
+class DirectorSection:
+    """``sections.director``: ``bosh create-env`` from bosh-deployment (``toolchain: create-env``).
+
+    ``ops_files`` in order, each ``{"bosh_deployment": "aws/cpi.yml"}`` or ``{"payload": PATH}`` (the
+    spec's own); ``urls``: each release/stemcell ``url`` of the interpolated manifest as a go-patch
+    path and the payload path of its tarball (``{"path": "/releases/name=bosh/url", "artifact": …}``)."""
+
+    toolchain: str = "bosh-init"
+    source: str = ""  # payload path of the bosh-deployment tarball
+    top: str = ""  # its top directory
+    manifest: str = "bosh.yml"
+    ops_files: tuple[Mapping[str, str], ...] = ()
+    cli: str = ""  # payload path of the bosh CLI
+    urls: tuple[Mapping[str, str], ...] = ()
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any] | None) -> DirectorSection:
+        raw = raw or {}
+        return cls(
+            toolchain=str(raw.get("toolchain") or "bosh-init"),
+            source=str(raw.get("source") or ""),
+            top=str(raw.get("top") or ""),
+            manifest=str(raw.get("manifest") or "bosh.yml"),
+            ops_files=tuple(dict(o) for o in raw.get("ops_files") or ()),
+            cli=str(raw.get("cli") or ""),
+            urls=tuple(dict(u) for u in raw.get("urls") or ()),
+        )
+
+
+@dataclass(frozen=True)
 class Lock:
     spec_name: str
     target: Mapping[str, str]
     artifacts: tuple[Artifact, ...]
     sections: Mapping[str, Any] = field(default_factory=dict)
+    tool: str = ""  # the tool that wrote the lock ("bosh-offline 0.1.0"); absent from older locks
 
     def by_kind(self, kind: str) -> list[Artifact]:
         return [a for a in self.artifacts if a.kind == kind]
@@ -228,6 +268,10 @@ class Lock:
         return RuntimeSection.from_json(self.sections.get("runtime"))
 
     @property
+    def director(self) -> DirectorSection:
+        return DirectorSection.from_json(self.sections.get("director"))
+
+    @property
     def total_size(self) -> int:
         return sum(a.size for a in self.artifacts)
 
@@ -238,7 +282,7 @@ class Lock:
             "target": dict(self.target),
             "artifacts": [a.to_json() for a in sorted(self.artifacts, key=lambda a: a.key)],
             "sections": dict(self.sections),
-        }
+        } | ({"tool": self.tool} if self.tool else {})
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -275,10 +319,19 @@ def parse_lock(text: str, source: str = "bundle.lock") -> Lock:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{source}:{exc.lineno}: not a valid lock file: {exc.msg}") from None
+    except RecursionError:
+        raise InputError(f"{source}: not a valid lock file: nested too deeply") from None
     if not isinstance(data, dict) or data.get("format") != LOCK_FORMAT:
-        raise InputError(f"{source}: not a bundle lock of format {LOCK_FORMAT} (run 'bosh-bundle lock' again)")
+        writer = data.get("tool") if isinstance(data, dict) else None
+        raise InputError(
+            f"{source}: not a bundle lock of format {LOCK_FORMAT} (written by {writer or 'another tool or version'};"
+            " lock it again on the connected side)"
+        )
+    raws = data.get("artifacts") or []
+    if not isinstance(raws, list):
+        raise InputError(f"{source}: artifacts is not a list")
     artifacts = []
-    for i, raw in enumerate(data.get("artifacts") or []):
+    for i, raw in enumerate(raws):
         try:
             artifacts.append(
                 Artifact(
@@ -297,13 +350,39 @@ def parse_lock(text: str, source: str = "bundle.lock") -> Lock:
             raise InputError(f"{source}: artifacts[{i}]: missing or malformed field {exc}") from None
         except InputError as exc:
             raise InputError(f"{source}: artifacts[{i}]: {exc}") from None
-    return Lock(str(data.get("spec", "")), data.get("target") or {}, tuple(artifacts), data.get("sections") or {})
+    _check_artifacts(artifacts, source)
+    if not isinstance(data.get("sections") or {}, dict) or not isinstance(data.get("target") or {}, dict):
+        raise InputError(f"{source}: target and sections must be objects")
+    tool = str(data.get("tool") or "")
+    return Lock(str(data.get("spec", "")), data.get("target") or {}, tuple(artifacts), data.get("sections") or {}, tool)
+
+
+def _check_artifacts(artifacts: list[Artifact], source: str) -> None:
+    """Two artifacts on one payload path (one would overwrite the other when extracted), or a binary
+    whose name is not a plain file name (it becomes ``/usr/local/bin/NAME``), make a lock unusable."""
+    seen: dict[str, int] = {}
+    for i, a in enumerate(artifacts):
+        if a.path in seen:
+            raise InputError(f"{source}: artifacts[{seen[a.path]}] and artifacts[{i}] both have the path {a.path!r}")
+        seen[a.path] = i
+        if a.kind == "binary" and (not _FILE_NAME.match(a.name) or a.name in (".", "..")):
+            raise InputError(f"{source}: artifacts[{i}]: binary name {a.name!r} is not a plain file name")
+
+
+_FILE_NAME = re.compile(r"^[A-Za-z0-9._+-]+$")
+MAX_LOCK_BYTES = 64 << 20  # a lock of ten thousand artifacts is a few MB
 
 
 def read_lock(path: Path | str) -> Lock:
     path = Path(path)
     try:
+        if path.is_file() and path.stat().st_size > MAX_LOCK_BYTES:
+            raise InputError(f"{path}: {path.stat().st_size} bytes is too large for a lock (limit {MAX_LOCK_BYTES})")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError(f"{path}: no such lock file (create it with 'bosh-bundle lock')") from None
+        raise InputError(f"{path}: no such lock file (a bundle directory holds one as bundle.lock)") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text at byte {exc.start}: not a lock file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a lock file") from None
     return parse_lock(text, str(path))

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from bundler.core.digest import sha256_file
 from bundler.core.errors import FetchError, InputError, IntegrityError
+from bundler.core.sizes import format_size
 from bundler.core.sums import SUMS, read_sums
 
 log = logging.getLogger(__name__)
@@ -196,7 +197,7 @@ def _fetch_file(
 
 def summary(verb: str, loc: S3Location, report: Transfer) -> str:
     return (
-        f"{verb} {len(report.sent)} file(s), {report.bytes_moved / 1e6:.1f} MB "
+        f"{verb} {len(report.sent)} file(s), {format_size(report.bytes_moved)} "
         f"({report.parts_sent} part(s) sent, {report.parts_reused} reused); "
         f"{len(report.skipped)} already in place; {loc.url}"
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from bundler.core.lock import is_safe_member_path
 from bundler.core.problems import Problem
 
 SUMS = "SHA256SUMS"
+SIGNATURE = SUMS + ".gpg"  # the detached signature over SUMS (bundler.core.signing): not listed in it
 _LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
 
 
@@ -36,14 +37,14 @@ def hash_files(paths: Iterable[Path], jobs: int | None = None) -> dict[Path, str
 
 
 def bundle_files(directory: Path) -> list[str]:
-    """Every regular file under ``directory`` except SHA256SUMS, as sorted relative POSIX names."""
+    """Every regular file under ``directory`` except SHA256SUMS and its signature, as sorted relative POSIX names."""
     directory = Path(directory)
     names = []
     for root, dirs, files in os.walk(directory):
         dirs.sort()
         for name in files:
             rel = Path(root, name).relative_to(directory).as_posix()
-            if rel != SUMS:
+            if rel not in (SUMS, SIGNATURE):
                 names.append(rel)
     return sorted(names)
 
@@ -52,10 +53,10 @@ def format_sums(digests: dict[str, str]) -> str:
     return "".join(f"{digest}  {name}\n" for name, digest in sorted(digests.items()))
 
 
-def submit_hashes(pool: Executor, directory: Path) -> dict[str, Future[str]]:
-    """Start hashing every file of ``directory`` (largest first) on ``pool``; name -> future sha256."""
+def submit_hashes(pool: Executor, directory: Path, skip: Collection[str] = ()) -> dict[str, Future[str]]:
+    """Start hashing every file of ``directory`` but ``skip`` (largest first) on ``pool``; name -> future sha256."""
     directory = Path(directory)
-    names = sorted(bundle_files(directory), key=lambda n: -(directory / n).stat().st_size)
+    names = sorted((n for n in bundle_files(directory) if n not in skip), key=lambda n: -(directory / n).stat().st_size)
     return {n: pool.submit(sha256_file, directory / n) for n in names}
 
 

@@ -3,18 +3,20 @@
 Three layers, each reporting every problem it finds (a ``Report``), each naming the file, volume or
 artifact concerned:
 
-1. ``SHA256SUMS``: every listed file is present and hashes right (files hashed in parallel); no file
-   is there that it does not list; payload volumes are numbered without gaps and together hold the
-   number of bytes the 7z signature header announces (so a truncated or missing volume is named).
+1. ``SHA256SUMS``: every listed file is present and hashes right; no file is there that it does
+   not list; payload volumes are numbered without gaps and together hold the number of bytes the
+   7z signature header announces (so a truncated or missing volume is named).
 2. The payload against ``bundle.lock``: the member list matches the lock exactly (no extra,
-   missing, unsafe or wrongly sized member), and every member's sha256 equals the lock's.  Members
-   are hashed straight from the volumes in parallel (unencrypted COPY payloads) or streamed through
-   py7zr; nothing is extracted to disk for this.
+   missing, unsafe or wrongly sized member), and every member's sha256 equals the lock's.  Layers 1
+   and 2 read each byte once (``bundler.core.verify_payload.hash_bundle``: the volume and member
+   sums of an unencrypted payload come from the same pages, on two cores); an encrypted payload is
+   streamed through py7zr.  Nothing is extracted to disk for this.
 3. Content checks (``bundler.core.contents``): artifacts that describe themselves (gems, releases,
    stemcells) are extracted into a temporary directory and their self-description compared with
    the lock.
 
-``verify_members`` is also used by ``bosh-bundle build`` to check the payload it just wrote.
+``sbom.cdx.json``, when there, must agree with the lock (``bundler.core.sbom.sbom_problems``).
+Progress goes to the ``TermProgress`` given ("verify" and "contents" bars).
 
 Imports only ``bundler.core`` (the offline side runs it).
 """
@@ -23,19 +25,21 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import struct
-import tempfile
-from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bundler.core.archive import Member, Payload
-from bundler.core.contents import CHECKERS, check_contents
+from bundler.core.bundlemeta import META, read_meta
+from bundler.core.delta import payload_lock
 from bundler.core.digest import sha256_file
-from bundler.core.errors import InputError, IntegrityError
-from bundler.core.extract import describe, member_problems, write_members
+from bundler.core.errors import InputError
 from bundler.core.lock import Lock, is_safe_member_path, parse_lock
+from bundler.core.progress import NO_PROGRESS, TermProgress
+from bundler.core.sbom import SBOM, sbom_problems
+from bundler.core.signing import SignatureError, signature_policy
 from bundler.core.sums import SUMS, bundle_files, parse_sums
+from bundler.core.verify_payload import hash_bundle
 from bundler.core.volumes import PAYLOAD, find_volumes, volume_name
 
 LOCK = "bundle.lock"
@@ -51,6 +55,9 @@ class Report:
     members_checked: int = 0
     contents_checked: int = 0
     encrypted: bool = False
+    signed_by: str | None = None
+    serial: int | None = None
+    expires: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -133,120 +140,114 @@ def _check_volumes(bundle: Path, report: Report) -> list[Path]:
     return volumes if complete else []
 
 
-def verify_members(
-    payload: Payload, lock: Lock, jobs: int | None = None, pool: Executor | None = None
-) -> tuple[list[str], int]:
-    """Layer 2: the member list against the lock, then every member's sha256; (problems, members hashed).
+def irregular_entries(bundle: Path) -> list[str]:
+    """Names under ``bundle`` that are neither regular files nor directories (FIFOs, devices, sockets,
+    symlinks): reported, never opened (a FIFO would block the reader forever)."""
+    found = []
+    for root, dirs, files in os.walk(bundle):
+        for name in [*dirs, *files]:
+            path = Path(root, name)
+            mode = path.lstat().st_mode
+            if path.is_symlink() or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                found.append(path.relative_to(bundle).as_posix())
+        dirs[:] = [d for d in dirs if not Path(root, d).is_symlink()]
+    return sorted(found)
 
-    With ``pool``, member hashing shares that executor (``verify_bundle`` hashes the volumes there
-    too, so a single large volume and the members inside it are hashed on different cores)."""
-    problems = member_problems(payload.members, lock)
-    wanted = {a.path: a for a in lock.artifacts}
-    members = {m.name: m for m in payload.members if m.type == "file" and m.name in wanted}
-    digests: dict[str, str] = {}
-    if payload.direct:
 
-        def one(member: Member) -> tuple[str, str]:
-            h = hashlib.sha256()
-            for block in payload.iter_member(member):
-                h.update(block)
-            return member.name, h.hexdigest()
-
-        # Large members first so the pool drains evenly.
-        order = sorted(members.values(), key=lambda m: -m.size)
-        try:
-            if pool is not None:
-                digests = dict(pool.map(one, order))
-            else:
-                with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1, thread_name_prefix="verify") as own:
-                    digests = dict(own.map(one, order))
-        except IntegrityError as exc:
-            return [*problems, str(exc)], 0
-    else:
-        hashers: dict[str, hashlib._Hash] = {}
-
-        def on_data(name: str, block: bytes) -> None:
-            hashers.setdefault(name, hashlib.sha256()).update(block)
-
-        try:
-            payload.stream(on_data, names=sorted(members))
-        except IntegrityError as exc:
-            return [*problems, str(exc)], 0
-        digests = {name: hashers.get(name, hashlib.sha256()).hexdigest() for name in members}
-    for name, digest in sorted(digests.items()):
-        artifact = wanted[name]
-        if digest != artifact.sha256 and members[name].size == artifact.size:
-            problems.append(
-                f"{describe(artifact)}: payload member {name} has sha256 {digest}, bundle.lock says {artifact.sha256}"
+def _freshness(bundle: Path, report: Report, now: float | None) -> None:
+    try:
+        meta = read_meta(bundle)
+    except InputError as exc:
+        report.problems.append(str(exc))
+        return
+    if meta is not None:
+        report.serial = meta.serial
+        report.expires = meta.expires
+        if meta.expired(now):
+            report.problems.append(
+                f"{META}: the bundle expired on {meta.expires} (serial {meta.serial}); build a new one"
             )
-    return problems, len(digests)
 
 
-def check_payload_contents(payload: Payload, lock: Lock, jobs: int | None = None) -> tuple[list[str], int]:
-    """Layer 3: run the content checkers on the artifacts that have one (extracted to a temp dir)."""
-    checked = [a for a in lock.artifacts if a.kind in CHECKERS]
-    if not checked:
-        return [], 0
-    problems: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="bosh-bundle-verify.") as tmp:
-        root = Path(tmp)
-        write_members(payload, checked, root, jobs)
-        for a in checked:
-            problems.extend(check_contents(root.joinpath(*a.path.split("/")), a))
-    return problems, len(checked)
+def _read_lock(bundle: Path, listed: dict[str, str], report: Report) -> Lock | None:
+    """The bundle's lock, checked against (and removed from) ``listed``; None if missing or unreadable."""
+    if not (bundle / LOCK).is_file():
+        if (bundle / SUMS).is_file():
+            report.problems.append(f"{LOCK} is missing")
+        return None
+    if LOCK in listed:
+        digest = sha256_file(bundle / LOCK)
+        report.files_checked += 1
+        if digest != listed.pop(LOCK):
+            report.problems.append(f"{LOCK} does not match {SUMS}: the lock was edited after the bundle was built")
+    try:
+        return parse_lock((bundle / LOCK).read_text(encoding="utf-8"), str(bundle / LOCK))
+    except InputError as exc:
+        report.problems.append(str(exc))
+        return None
+
+
+def _check_sbom(bundle: Path, lock: Lock, report: Report) -> None:
+    """``sbom.cdx.json`` against the lock, when both are there and the lock matched its sum (an
+    edited lock is reported already; a bundle built before SBOMs has none)."""
+    if not (bundle / SBOM).is_file() or any(p.startswith(f"{LOCK} does not match") for p in report.problems):
+        return
+    lock_sha256 = hashlib.sha256((bundle / LOCK).read_bytes()).hexdigest()
+    text = (bundle / SBOM).read_text(encoding="utf-8", errors="replace")
+    report.problems.extend(sbom_problems(text, lock, lock_sha256))
 
 
 def verify_bundle(
-    bundle_dir: Path | str, jobs: int | None = None, password: str | None = None, contents: bool = True
+    bundle_dir: Path | str,
+    jobs: int | None = None,
+    password: str | None = None,
+    contents: bool = True,
+    keyring: Path | None = None,
+    require_signature: bool | None = None,
+    now: float | None = None,
+    progress: TermProgress = NO_PROGRESS,
 ) -> Report:
     """Check a bundle directory; ``Report.problems`` lists everything wrong (empty when all is right).
 
-    Raises ``InputError`` only when the directory does not exist or the payload is encrypted and no
-    password was given.
+    With ``keyring`` the signature is checked first (``bundler.core.signing.signature_policy``): a
+    signature that does not hold is the only problem reported and nothing else is read.
+    Raises ``InputError`` only when the directory does not exist, the payload is encrypted and no
+    password was given, or the signing options cannot be used.
     """
     bundle = Path(bundle_dir)
     if not bundle.is_dir():
         raise InputError(f"{bundle}: no such bundle directory")
     report = Report(str(bundle))
+    try:
+        report.signed_by = signature_policy(bundle, keyring, require_signature)
+    except SignatureError as exc:
+        report.problems.append(str(exc))
+        return report
+    irregular = irregular_entries(bundle)
+    for name in irregular:
+        report.problems.append(
+            f"{name}: not a regular file (FIFO, device, socket or symlink); not opened: remove it or copy again"
+        )
+    if irregular:
+        return report
     listed = _read_sums(bundle, report)
+    _freshness(bundle, report, now)
     volumes = _check_volumes(bundle, report)
 
-    lock: Lock | None = None
-    if (bundle / LOCK).is_file():
-        if LOCK in listed:
-            digest = sha256_file(bundle / LOCK)
-            report.files_checked += 1
-            if digest != listed.pop(LOCK):
-                report.problems.append(f"{LOCK} does not match {SUMS}: the lock was edited after the bundle was built")
-        try:
-            lock = parse_lock((bundle / LOCK).read_text(encoding="utf-8"), str(bundle / LOCK))
-        except InputError as exc:
-            report.problems.append(str(exc))
-    elif (bundle / SUMS).is_file():
-        report.problems.append(f"{LOCK} is missing")
-
-    workers = jobs or os.cpu_count() or 1
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="verify") as pool:
-        # Largest files first; member hashing (below) queues behind them and fills idle cores.
-        order = sorted(listed, key=lambda n: -(bundle / n).stat().st_size)
-        files = {name: pool.submit(sha256_file, bundle / name) for name in order}
-        member_problems_: list[str] = []
-        if volumes and lock is not None:
-            try:
-                with Payload(volumes, password=password) as payload:
-                    report.encrypted = payload.password is not None
-                    member_problems_, report.members_checked = verify_members(payload, lock, jobs, pool)
-                    if contents and not member_problems_:
-                        problems, report.contents_checked = check_payload_contents(payload, lock, jobs)
-                        member_problems_ += problems
-            except IntegrityError as exc:
-                member_problems_.append(str(exc))
-        for name in sorted(files):
-            digest = files[name].result()
-            report.files_checked += 1
-            if digest != listed[name]:
-                report.problems.append(_sums_problem(name, digest, listed[name]))
-    report.problems.extend(member_problems_)
+    lock = _read_lock(bundle, listed, report)
+    members_lock = payload_lock(bundle, lock) if lock is not None else None  # a delta holds part of it
+    hashed = hash_bundle(
+        bundle, listed, volumes, members_lock, jobs=jobs, password=password, contents=contents, progress=progress
+    )
+    report.encrypted = hashed.encrypted
+    report.members_checked, report.contents_checked = hashed.members_checked, hashed.contents_checked
+    for name in sorted(hashed.files):
+        report.files_checked += 1
+        if hashed.files[name] != listed[name]:
+            report.problems.append(_sums_problem(name, hashed.files[name], listed[name]))
+    report.problems.extend(hashed.member_problems)
+    if lock is not None:
+        _check_sbom(bundle, lock, report)
     return report
 
 
@@ -258,6 +259,8 @@ def render(report: Report) -> str:
         f"{report.files_checked} files, {vols}, {report.members_checked} payload members,"
         f" {report.contents_checked} content checks"
     )
+    if report.signed_by:
+        summary += f", signed by {report.signed_by}"
     if report.ok:
         return f"{report.bundle}: OK ({summary})"
     head = f"{report.bundle}: {len(report.problems)} problem{'s' if len(report.problems) != 1 else ''}"

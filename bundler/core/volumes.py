@@ -14,7 +14,7 @@ import os
 import queue
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bundler.core.errors import InputError
@@ -64,8 +64,11 @@ class VolumeWriter(io.RawIOBase):
     computation on the other core; ``close`` waits for them and raises the first write error.
     """
 
-    def __init__(self, directory: Path, size: int | None, depth: int = 16) -> None:
+    def __init__(
+        self, directory: Path, size: int | None, depth: int = 16, on_write: Callable[[int], None] | None = None
+    ) -> None:
         super().__init__()
+        self.on_write = on_write
         self.directory = Path(directory)
         self.volume_size = size
         self.files: list[io.BufferedRandom] = []
@@ -99,6 +102,8 @@ class VolumeWriter(io.RawIOBase):
             raise self._error
         block = data if isinstance(data, bytes) else bytes(data)
         self._queue.put((self.pos, block))
+        if self.on_write is not None:
+            self.on_write(len(block))
         self.pos += len(block)
         self.end = max(self.end, self.pos)
         return len(block)

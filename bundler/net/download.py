@@ -36,6 +36,7 @@ from typing import Protocol
 from bundler.core.digest import hash_file
 from bundler.core.errors import BundleError, FetchError, IntegrityError
 from bundler.core.lock import Artifact
+from bundler.core.progress import NO_PROGRESS, NullBar, TermProgress
 from bundler.net.cache import artifact_path
 from bundler.net.http import Http, new_session
 from bundler.net.partfile import PartFile, part_path
@@ -62,6 +63,8 @@ log = logging.getLogger(__name__)
 
 
 class Progress(Protocol):
+    """What a download reports to (``bundler.core.progress.Bar`` draws it)."""
+
     def add_total(self, nbytes: int) -> None: ...
 
     def advance(self, nbytes: int) -> None: ...
@@ -69,15 +72,7 @@ class Progress(Protocol):
     def finished(self, artifact: Artifact, how: str) -> None: ...
 
 
-class NoProgress:
-    def add_total(self, nbytes: int) -> None:
-        pass
-
-    def advance(self, nbytes: int) -> None:
-        pass
-
-    def finished(self, artifact: Artifact, how: str) -> None:
-        pass
+NoProgress = NullBar
 
 
 @dataclass(frozen=True)
@@ -245,10 +240,22 @@ def options_for(http: Http) -> FetchOptions:
 
 
 def download_to_cache(
-    http: Http, url: str, cache: Path, *, what: str, sha256: str | None = None, options: FetchOptions | None = None
+    http: Http,
+    url: str,
+    cache: Path,
+    *,
+    what: str,
+    sha256: str | None = None,
+    options: FetchOptions | None = None,
+    progress: TermProgress = NO_PROGRESS,
 ) -> Fetched:
-    """Lock time: ``url`` into the cache, its sha256 learned while it streams (or checked, when given)."""
-    return Downloader(http, cache, options or options_for(http)).fetch(Wanted(what, url, sha256))
+    """Lock time: ``url`` into the cache, its sha256 learned while it streams (or checked, when given);
+    a "download" bar on ``progress`` while it runs."""
+    with progress.bar("download", files=1) as bar:
+        bar.note(f"{what}: reading it once to learn its checksums")
+        got = Downloader(http, cache, options or options_for(http), bar).fetch(Wanted(what, url, sha256))
+        bar.file_done()
+    return got
 
 
 @dataclass(frozen=True)
@@ -324,9 +331,11 @@ def fetch_all(
                 files[a.path] = got.path
                 (cached if got.how == "cache" else downloaded).append(a.path)
                 progress.finished(a, got.how)
-    except BaseException:
+    except BaseException as exc:
         downloader.stop.set()  # Ctrl-C: stop the running downloads (their .part files stay) and queued ones
-        pool.shutdown(wait=True, cancel_futures=True)
+        # Ctrl-C does not wait for a download stalled in a read (up to the stall timeout): the CLI exits
+        # 130 at once and the .part is resumed, checked, by the next run.
+        pool.shutdown(wait=not isinstance(exc, KeyboardInterrupt), cancel_futures=True)
         raise
     pool.shutdown(wait=True)
     if errors:

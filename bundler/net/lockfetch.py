@@ -10,7 +10,9 @@ A file that is only hashed is fetched with ``bundler.net.download.download_to_ca
 is also inspected as it streams (a bosh.io tarball) is read with ``url_chunks`` (``bundler.net.stream``'s
 ``stream_blocks`` in one unbroken read, capped at ``MAX_SIZE``) into the ``cache_sink`` (a scratch
 ``.part`` of ``bundler.net.partfile``), inside ``retrying``, which starts over when the transfer
-breaks off.  Imports ``bundler.core.errors`` and ``bundler.net``.
+breaks off.  ``download_bar`` and ``counted`` show such a download's progress (bytes, rate, time left;
+its size from a ``HEAD``, asked only when the bar is drawn).  Imports ``bundler.core`` (errors,
+progress) and ``bundler.net``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bundler.core.errors import FetchError, IntegrityError
+from bundler.core.progress import NullBar, TermProgress
 from bundler.net.cache import artifact_path, index_dir
 from bundler.net.download import options_for
 from bundler.net.http import Http
@@ -46,6 +49,33 @@ def url_chunks(http: Http, url: str, *, limit: int = MAX_SIZE) -> Iterator[bytes
         got += len(block)
         if got > limit:
             raise IntegrityError(f"GET {http.shown(url)}: more than {limit} bytes; refusing it")
+        yield block
+
+
+@contextlib.contextmanager
+def download_bar(progress: TermProgress, http: Http, url: str, what: str) -> Iterator[NullBar]:
+    """A "download" bar for one lock-time download of ``what``; closed when the block ends."""
+    total = 0
+    if progress.enabled:
+        try:
+            status, headers = http.head(url)
+            length = str(headers.get("Content-Length", ""))
+            total = int(length) if status == 200 and length.isdigit() else 0
+        except FetchError:
+            pass  # the GET will say what is wrong
+    bar = progress.bar("download", total, files=1)
+    bar.note(f"{what}: reading it once to learn its checksums")
+    try:
+        yield bar
+        bar.file_done()
+    finally:
+        bar.close()
+
+
+def counted(blocks: Iterator[bytes], bar: NullBar) -> Iterator[bytes]:
+    """``blocks`` unchanged, each one's size added to ``bar``."""
+    for block in blocks:
+        bar.advance(len(block))
         yield block
 
 

@@ -18,6 +18,7 @@ from bundler.spec import apt as apt_section
 from bundler.spec import fields, files, host
 from bundler.spec import ruby as ruby_section
 from bundler.spec.apt import BASES, AptSpec, DebSpec
+from bundler.spec.director import DirectorSpec, director
 from bundler.spec.files import BinarySpec, ReleaseSpec, StemcellSpec
 from bundler.spec.host import RuntimeSpec, Target
 from bundler.spec.ruby import GemSpec, RubySpec
@@ -38,6 +39,7 @@ class Spec:
     binaries: tuple[BinarySpec, ...] = ()
     bosh_io_url: str = "https://bosh.io"
     mirrors: tuple[tuple[str, str], ...] = ()  # (upstream prefix, mirror prefix), longest first
+    director: DirectorSpec | None = None  # which toolchain deploys the director (bundler.spec.director)
 
 
 def with_mirrors(spec: Spec, mirrors: list[tuple[str, str]] | None) -> Spec:
@@ -71,15 +73,18 @@ def parse_spec(doc: Located) -> Spec:
     binaries = top.items("binaries", files.binary)
     bosh_io_url = _bosh_io_url(top.sub("bosh_io"))
     mirrors = _mirrors(top, problems)
+    director_ = director(top.sub("director"), doc.path.parent)
     top.done()
 
     if debs is not None and apt is None:
         problems.add("debs", "needs an 'apt' section saying where the packages come from")
     if debs is not None and debs.base not in BASES and not Path(debs.base).is_absolute():
-        debs = DebSpec(debs.packages, str((doc.path.parent / debs.base).resolve()), debs.with_recommends)
+        debs = replace(debs, base=str((doc.path.parent / debs.base).resolve()))
     fields.unique(problems, "releases", [r.name for r in releases])
     fields.unique(problems, "binaries", [b.name for b in binaries])
     fields.unique(problems, "stemcells", [f"{s.name} {s.variant}" for s in stemcells])
+    if director_ and director_.toolchain == "create-env" and director_.cli not in [b.name for b in binaries]:
+        problems.add("director.cli", f"create-env needs the bosh CLI {director_.cli!r} in 'binaries'")
     problems.raise_if_any()
     return Spec(
         path=doc.path,
@@ -95,6 +100,7 @@ def parse_spec(doc: Located) -> Spec:
         binaries=tuple(binaries),
         bosh_io_url=bosh_io_url.rstrip("/"),
         mirrors=mirrors,
+        director=director_,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bundler.core.cliapp import print_json
+from bundler.core.cliapp import add_json_option, example, print_json
 from bundler.core.lock import read_lock
 from installer.aws.checks import Check, preflight
 from installer.aws.owned import Outcome
@@ -19,25 +19,45 @@ from installer.site.model import load_site
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("aws", help="check, prepare or tear down the AWS resources of a site")
+    p = sub.add_parser(
+        "aws",
+        help="check, prepare or tear down the AWS resources of a site",
+        description="Check, prepare or tear down the AWS resources the site file names: the AWS side of the "
+        "guide, checked (read-only) or automated.",
+        epilog=example("%(prog)s check --site site.yml --bundle ./bundle"),
+    )
     actions = p.add_subparsers(dest="aws_command", metavar="ACTION", required=True)
 
-    check = actions.add_parser("check", help="read-only preflight of the AWS account against the site file")
+    check = actions.add_parser(
+        "check",
+        help="read-only preflight of the AWS account against the site file",
+        description="Read-only preflight of the AWS account against the site file: credentials, region and zone, "
+        "VPC, subnet, addresses, key pair, security group rules, quotas and the stemcell's AMI.  Each failed "
+        "check names the fix and the site field.  Exit 0 when all pass, 1 otherwise.",
+        epilog=example("%(prog)s --site site.yml --bundle ./bundle"),
+    )
     _site_option(check)
+    check.add_argument("--bundle", type=Path, default=None, metavar="DIR", help="the bundle directory (its lock)")
     check.add_argument("--lock", type=Path, default=None, help="bundle.lock, to check the stemcell's AMI and type")
-    check.add_argument("--json", action="store_true", help="machine-readable output")
+    add_json_option(check)
     check.set_defaults(func=run_check)
 
     prepare = actions.add_parser(
-        "prepare", help="create what the site lacks (VPC, subnet, gateway, elastic IP, key pair, group); idempotent"
+        "prepare",
+        help="create what the site lacks (VPC, subnet, gateway, elastic IP, key pair, group); idempotent",
+        epilog=example("%(prog)s --site site.yml"),
     )
     _site_option(prepare)
-    prepare.add_argument("--json", action="store_true", help="machine-readable output")
+    add_json_option(prepare)
     prepare.set_defaults(func=run_prepare)
 
-    teardown = actions.add_parser("teardown", help="delete exactly the resources prepare created for this site")
+    teardown = actions.add_parser(
+        "teardown",
+        help="delete exactly the resources prepare created for this site",
+        epilog=example("%(prog)s --site site.yml"),
+    )
     _site_option(teardown)
-    teardown.add_argument("--json", action="store_true", help="machine-readable output")
+    add_json_option(teardown)
     teardown.set_defaults(func=run_teardown)
 
 
@@ -63,7 +83,8 @@ def format_checks(checks: list[Check]) -> str:
 
 def run_check(args: argparse.Namespace) -> int:
     site = load_site(args.site)
-    lock = read_lock(args.lock) if args.lock else None
+    lock_path = args.lock or (args.bundle / "bundle.lock" if args.bundle else None)
+    lock = read_lock(lock_path) if lock_path else None
     clients = clients_for(site)
     with quiet_secrets(clients.secrets):
         checks = preflight(site, lock, clients)

@@ -1,10 +1,10 @@
-"""``bosh-install deploy microbosh|bosh`` and ``bosh-install destroy microbosh|bosh``.
+"""``bosh-install deploy microbosh|bosh|director`` and ``bosh-install destroy microbosh|bosh|director``.
 
 Deploy renders and checks the manifests (``installer.deploy.prepared``: nothing runs while the site
 file has a problem), runs the AWS preflight (``installer.aws.checks``), then the journaled steps of
 ``installer.deploy.driver``; re-running resumes after the last step done.  ``--plan`` shows the
 steps and the commands they run (secrets redacted) without running anything.  Destroy asks for
-confirmation unless ``--yes``.
+confirmation unless ``--yes`` and says what it deleted (nothing, when bosh-init has no state file).
 
 Imports the deploy package, the AWS checks, the manifests command's input options and the runner.
 """
@@ -12,37 +12,55 @@ Imports the deploy package, the AWS checks, the manifests command's input option
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
-from bundler.core.cliapp import print_json
+from bundler.core.cliapp import add_json_option, add_yes_option, example, print_json
 from bundler.core.errors import InputError
 from installer.aws.checks import require_preflight
 from installer.commands.manifests import add_input_options, resolve_inputs
+from installer.deploy import createenv_cli
 from installer.deploy.driver import Deployer, Tools
 from installer.deploy.prepared import Prepared, prepare, recorded_uuid
 from installer.manifests.check import raise_if_any
 from installer.process import Runner
+from installer.statelock import state_lock
 
-KINDS = ("microbosh", "bosh")
+KINDS = ("microbosh", "bosh", "director")  # director: bosh create-env (installer.deploy.createenv_cli)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("kind", choices=KINDS, help="what to deploy: microbosh (bosh-init) first, then bosh")
+    p.add_argument("kind", choices=KINDS, help="microbosh (bosh-init) first, then bosh; or director (bosh create-env)")
     add_input_options(p)
     p.add_argument("--bosh-init", default="bosh-init", help="the bosh-init executable (default: on PATH)")
-    p.add_argument("--bosh", default="bosh", help="the bosh v1 CLI executable (default: on PATH)")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--bosh", default="bosh", help="the bosh CLI executable: v1, or v2 for director (default: on PATH)")
+    add_yes_option(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("deploy", help="deploy MicroBOSH with bosh-init, or BOSH with MicroBOSH")
+    p = sub.add_parser(
+        "deploy",
+        help="deploy MicroBOSH with bosh-init, or BOSH with MicroBOSH",
+        description="Deploy MicroBOSH with bosh-init, or BOSH with MicroBOSH: render and check the manifests "
+        "(nothing runs while the site file has a problem), run the AWS preflight, then the journaled steps; "
+        "re-running resumes after the last step done.",
+        epilog=example("%(prog)s microbosh --site site.yml --bundle ./bundle"),
+    )
     _common(p)
     p.add_argument("--skip-preflight", action="store_true", help="do not run the AWS preflight checks")
-    p.add_argument("--plan", action="store_true", help="show the steps and commands, run nothing")
-    p.add_argument("--json", action="store_true", help="machine-readable step report")
+    p.add_argument(
+        "--plan", "--dry-run", dest="plan", action="store_true", help="show the steps and commands, run nothing"
+    )
+    add_json_option(p)
     p.set_defaults(func=run_deploy)
-    d = sub.add_parser("destroy", help="delete MicroBOSH (bosh-init delete) or the BOSH deployment")
+    d = sub.add_parser(
+        "destroy",
+        help="delete MicroBOSH (bosh-init delete) or the BOSH deployment",
+        description="Delete MicroBOSH (bosh-init delete) or the BOSH deployment, after asking (unless --yes).",
+        epilog=example("%(prog)s bosh --site site.yml --bundle ./bundle --yes"),
+    )
     _common(d)
+    d.add_argument("--dry-run", action="store_true", help="say what would be deleted; delete nothing")
     d.set_defaults(func=run_destroy)
 
 
@@ -68,11 +86,14 @@ def _deployer(args: argparse.Namespace, prepared: Prepared) -> Deployer:
 
 
 def run_deploy(args: argparse.Namespace) -> int:
+    if args.kind == "director":
+        return createenv_cli.run_deploy(args)
     prepared = _prepare(args)
     if not args.plan and not args.skip_preflight:
         require_preflight(prepared.site, prepared.lock)
     deployer = _deployer(args, prepared)
-    reports = deployer.deploy(args.kind, plan_only=args.plan)
+    with contextlib.nullcontext() if args.plan else state_lock(prepared.state.path, "deploy"):
+        reports = deployer.deploy(args.kind, plan_only=args.plan)
     if args.json:
         print_json([r.__dict__ for r in reports])
         return 0
@@ -91,8 +112,13 @@ def run_deploy(args: argparse.Namespace) -> int:
 
 
 def run_destroy(args: argparse.Namespace) -> int:
+    if args.kind == "director":
+        return createenv_cli.run_destroy(args)
     prepared = _prepare(args)
     what = "the MicroBOSH VM and its disk" if args.kind == "microbosh" else f"the deployment {prepared.site.name!r}"
+    if args.dry_run:
+        print(f"would delete {what}")
+        return 0
     if not args.yes:
         if not sys.stdin.isatty():
             raise InputError(f"destroy {args.kind} deletes {what}: confirm with --yes")
@@ -100,6 +126,6 @@ def run_destroy(args: argparse.Namespace) -> int:
         if answer.strip() != "yes":
             print("nothing deleted")
             return 1
-    _deployer(args, prepared).destroy(args.kind)
-    print(f"deleted {what}")
+    with state_lock(prepared.state.path, "destroy"):
+        print(_deployer(args, prepared).destroy(args.kind))
     return 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bundler.core.cliapp import print_json
+from bundler.core.cliapp import add_json_option, example, print_json
 from installer.deploy import prepared as deploy
 from installer.manifests import render as manifests
 from installer.manifests.check import raise_if_any
@@ -22,7 +22,7 @@ from installer.state import DEFAULT_STATE_DIR, StateDir
 
 def add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--site", type=Path, default=Path("site.yml"), help="the site file (default: site.yml)")
-    p.add_argument("--bundle", type=Path, help="the bundle directory (its bundle.lock is used)")
+    p.add_argument("--bundle", type=Path, metavar="DIR", help="the bundle directory (its bundle.lock is used)")
     p.add_argument("--lock", type=Path, help="the bundle lock (default: BUNDLE/bundle.lock)")
     p.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help="installer state (default: %(default)s)")
     p.add_argument("--payload", type=Path, help="where the payload was extracted (default: STATE_DIR/payload)")
@@ -34,16 +34,32 @@ def resolve_inputs(args: argparse.Namespace) -> tuple[Path, StateDir]:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("manifests", help="render or check the MicroBOSH and BOSH manifests")
+    p = sub.add_parser(
+        "manifests",
+        help="render or check the MicroBOSH and BOSH manifests",
+        description="Render or check the MicroBOSH and BOSH deployment manifests from the site file and the "
+        "bundle, for operators who want to look first.  Every problem names the site field to change.",
+        epilog=example("%(prog)s check --site site.yml --bundle ./bundle"),
+    )
     msub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    for action, helptext in (("render", "check, then write the manifests"), ("check", "only check")):
-        a = msub.add_parser(action, help=helptext)
+    for action, helptext, what in (
+        ("render", "check, then write the manifests", "Check the manifests, then write them into --out (mode 0600)"),
+        ("check", "only check", "Check the manifests and write nothing"),
+    ):
+        a = msub.add_parser(
+            action,
+            help=helptext,
+            description=f"{what}: the MicroBOSH and BOSH manifests rendered from the site file and the bundle's "
+            "lock.  Every problem names the site field to change.",
+            epilog=example(f"%(prog)s --site site.yml --bundle ./bundle{' --out ./manifests' * (action == 'render')}"),
+        )
         add_input_options(a)
         a.add_argument("--only", choices=manifests.KINDS, help="just this manifest")
         a.add_argument("--director-uuid", help="MicroBOSH's UUID for the BOSH manifest")
         if action == "render":
             a.add_argument("--out", type=Path, required=True, help="directory to write the manifests into")
-        a.add_argument("--json", action="store_true", help="machine-readable output")
+            a.add_argument("--dry-run", action="store_true", help="check and say what would be written; write nothing")
+        add_json_option(a)
         a.set_defaults(func=run)
 
 
@@ -53,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     uuid = args.director_uuid or deploy.recorded_uuid(paths.path)
     prepared = deploy.prepare(args.site, lock, paths, kinds, uuid, args.bundle)
     written: list[str] = []
-    if args.action == "render" and not prepared.problems:
+    dry_run = getattr(args, "dry_run", False)
+    if args.action == "render" and not prepared.problems and not dry_run:
         written = [str(manifests.write(prepared.rendered[k], args.out)) for k in kinds]
     if args.json:
         print_json({"ok": not prepared.problems, "problems": prepared.problems, "written": written})
@@ -61,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     raise_if_any(prepared.problems)
     for path in written:
         print(f"wrote {path}")
+    if dry_run:
+        print(f"no problems found in {args.site}; would write {', '.join(kinds)} into {args.out}")
     if args.action == "check":
         print(f"{', '.join(kinds)}: no problems found in {args.site}")
     if "bosh" in kinds and not uuid:

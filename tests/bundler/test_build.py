@@ -43,7 +43,7 @@ def test_build_writes_payload_lock_and_sums_that_sha256sum_accepts(tmp_path, loc
     assert build(tmp_path, lock_file) == 0
     out = tmp_path / "bundle"
     names = {p.name for p in out.iterdir()} - {"install.sh", "bootstrap.tar.gz"}  # bootstrap, when present
-    assert sorted(names) == ["SHA256SUMS", "bundle.lock", "payload.7z"]
+    assert sorted(names) == ["SHA256SUMS", "bundle.json", "bundle.lock", "payload.7z", "sbom.cdx.json"]
     assert (out / "bundle.lock").read_bytes() == lock_file.read_bytes()
     subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=out, check=True)
     assert cli.main(["verify", str(out)]) == 0
@@ -109,6 +109,7 @@ def test_verify_names_a_stray_file_and_an_edited_lock(tmp_path, lock_file, capsy
     assert "notes.txt: stray file" in text
     assert "bundle.lock does not match SHA256SUMS" in text
     assert f"bundle.lock says {'0' * 64}" in text
+    capsys.readouterr()  # build's summary line
     assert cli.main(["verify", "--json", str(out)]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is False and len(report["problems"]) == 4
@@ -200,10 +201,11 @@ def test_inspect_and_diff(tmp_path, lock_file, capsys):
             a["version"] = "2.0"
     new["artifacts"].append({**old["artifacts"][0], "name": "delta", "path": "bin/delta"})
     (tmp_path / "new.lock").write_text(json.dumps(new))
-    assert cli.main(["diff", "--json", str(lock_file), str(tmp_path / "new.lock")]) == 0
+    # the locks differ: exit 1, as diff(1) does (issue 17)
+    assert cli.main(["diff", "--json", str(lock_file), str(tmp_path / "new.lock")]) == 1
     d = json.loads(capsys.readouterr().out)
     assert [a["name"] for a in d["added"]] == ["delta"]
     assert [a["name"] for a in d["removed"]] == ["beta"]
     assert [(c["name"], c["fields"]) for c in d["changed"]] == [("alpha", ["version"])]
-    assert cli.main(["diff", str(lock_file), str(tmp_path / "new.lock")]) == 0
+    assert cli.main(["diff", str(lock_file), str(tmp_path / "new.lock")]) == 1
     assert "~ binary alpha 1.0 -> 2.0" in capsys.readouterr().out

@@ -43,3 +43,11 @@ def test_check_of_a_good_site(tmp_path, capsys):
     fx = make_fixture(tmp_path)
     assert main(["manifests", "check", *_args(fx, tmp_path)]) == 0
     assert "no problems" in capsys.readouterr().out
+
+
+def test_render_dry_run_checks_and_writes_nothing(tmp_path, capsys):
+    fx = make_fixture(tmp_path)
+    out = tmp_path / "out"
+    assert main(["manifests", "render", "--dry-run", *_args(fx, tmp_path, "--out", str(out))]) == 0
+    assert f"would write microbosh, bosh into {out}" in capsys.readouterr().out
+    assert not out.exists()
