@@ -17,19 +17,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from bundler.bootstrap import write_bootstrap
+from bundler.bundledir import new_bundle_dir
 from bundler.core.archive import Payload, write_payload
 from bundler.core.bosh import compiled
 from bundler.core.bundlemeta import BundleMeta, new_meta, write_meta
 from bundler.core.contents import check_contents
 from bundler.core.delta import delta_of, packed_lock, write_delta
-from bundler.core.errors import BundleError, InputError, IntegrityError
+from bundler.core.errors import InputError, IntegrityError
 from bundler.core.lock import Lock, parse_lock
 from bundler.core.payloadscan import read_once_pays, scan_payload
 from bundler.core.progress import NO_PROGRESS, TermProgress
@@ -154,9 +153,7 @@ def build_bundle(
     if problems:
         raise IntegrityError(f"{len(problems)} content problem(s): " + "; ".join(problems))
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".building", dir=out.parent))
-    try:
+    with new_bundle_dir(out, ".building", "the bundle") as tmp:
         members = [(a.path, fetched.files[a.path]) for a in packed.artifacts]
         with progress.bar("pack", sum(a.size for a in packed.artifacts), files=len(members)) as bar:
             volumes = write_payload(tmp, members, volume_size=volume_size, password=password, progress=bar)
@@ -171,14 +168,6 @@ def build_bundle(
             sign_sums(tmp, sign_key)
         if password is None:
             world_readable(tmp)
-        if out.exists():
-            out.rmdir()
-        os.rename(tmp, out)
-    except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError) and not isinstance(exc, BundleError):
-            raise BundleError(f"writing the bundle into {tmp}: {exc}") from None
-        raise
     payload_bytes = sum((out / v.name).stat().st_size for v in volumes)
     log.info("built %s: %d artifacts, %d bytes of payload", out, len(lock.artifacts), payload_bytes)
     return BuildResult(out, tuple(v.name for v in volumes), len(lock.artifacts), payload_bytes, fetched)

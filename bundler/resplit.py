@@ -20,13 +20,13 @@ import hashlib
 import os
 import queue
 import shutil
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from bundler.bundledir import new_bundle_dir
 from bundler.core.digest import CHUNK
-from bundler.core.errors import BundleError, InputError, IntegrityError
+from bundler.core.errors import InputError, IntegrityError
 from bundler.core.progress import NO_PROGRESS, NullBar, TermProgress
 from bundler.core.signing import sign_sums
 from bundler.core.sums import SIGNATURE, SUMS, bundle_files, parse_sums, save_sums
@@ -175,9 +175,7 @@ def resplit_bundle(
     others = [n for n in sorted(listed) if n not in {v.name for v in old}]
     payload_bytes = sum(v.stat().st_size for v in old)
     total = payload_bytes + sum((bundle / n).stat().st_size for n in others)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".resplit", dir=out.parent))
-    try:
+    with new_bundle_dir(out, ".resplit", "the re-split bundle") as tmp:
         count = 1 if volume_size is None else -(-payload_bytes // volume_size)
         with progress.bar("resplit", total, files=count + len(others)) as bar:
             splitter = _Splitter(tmp, volume_size, bar)
@@ -194,14 +192,6 @@ def resplit_bundle(
             raise IntegrityError("the re-split bundle does not verify:\n" + render(report))
         if sign_key:
             sign_sums(tmp, sign_key)
-        if out.exists():
-            out.rmdir()
-        os.rename(tmp, out)
-    except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError) and not isinstance(exc, BundleError):
-            raise BundleError(f"writing the re-split bundle into {tmp}: {exc}") from None
-        raise
     report.bundle = str(out)
     new = tuple(sorted(n for n in digests if n.startswith(PAYLOAD)))
     dropped = (bundle / SIGNATURE).exists()

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from installer.process import Runner, StepError
+from installer.process import Runner, StepError, scrub_file
 from installer.state import StateDir
 
 log = logging.getLogger(__name__)
@@ -164,15 +164,3 @@ def restore_state(state: StateDir) -> None:
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dst)
         log.warning("restored %s from %s", dst, src)
-
-
-def scrub_file(path: Path, scrub: Callable[[str], str]) -> None:
-    """Redact a log another program wrote, in place (atomically)."""
-    if not path.exists():
-        return
-    text = path.read_text(encoding="utf-8", errors="replace")
-    clean = scrub(text)
-    if clean != text:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(clean, encoding="utf-8")
-        os.replace(tmp, path)
