@@ -340,11 +340,12 @@ class Resolver:
             shown.append(f"{n} {c.version}" if c is not None else n)
         return " -> ".join(shown)
 
-    def request(self, packages: Sequence[str]) -> list[str]:
-        """apt-get install PACKAGES (``name``, ``name=version``, ``name/suite``, ``name:arch``)."""
+    def request(self, packages: Sequence[str], labels: Sequence[str] = ()) -> list[str]:
+        """apt-get install PACKAGES (``name``, ``name=version``, ``name/suite``, ``name:arch``);
+        ``labels`` name where each request comes from (``bundle.yml:12: debs.packages[3]``)."""
         from bundler.debs.request import mark_request
 
-        names = mark_request(self, packages)
+        names = mark_request(self, packages, labels)
         self._check_consistent(names)
         return names
 

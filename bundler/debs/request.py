@@ -13,6 +13,7 @@ Imports ``bundler.core`` and the other ``bundler.debs`` modules.
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,22 +46,21 @@ def parse_wanted(text: str) -> Wanted:
     return Wanted(text, name, version or None, suite or None, arch or None)
 
 
-def mark_request(r: Resolver, packages: Sequence[str]) -> list[str]:
-    """apt-get install PACKAGES: mark all, then resolve each one's dependencies in order."""
-    names = []
-    for text in packages:
-        w = parse_wanted(text)
-        if w.arch is not None and w.arch not in (r.u.arch, "all", "any", "native"):
-            raise ResolutionError(
-                f"unable to locate package {text}: the sources are read for {r.u.arch} only"
-                f" (the target's architecture); {w.arch} is not among them"
-            )
-        name = real_name(r, w.name)
-        if w.version:
-            pin_version(r, name, w.version)
-        elif w.suite:
-            pin_release(r, name, w.suite)
-        names.append(name)
+def mark_request(r: Resolver, packages: Sequence[str], labels: Sequence[str] = ()) -> list[str]:
+    """apt-get install PACKAGES: mark all, then resolve each one's dependencies in order.  Every
+    package that cannot be located is reported at once (apt's one run, not one per fix), each with
+    its label and a "did you mean" from the sources' names."""
+    names, unknown = [], []
+    for i, text in enumerate(packages):
+        try:
+            names.append(_locate(r, parse_wanted(text)))
+        except ResolutionError as exc:
+            label = labels[i] if i < len(labels) else ""
+            unknown.append(f"{label}: {exc}" if label else str(exc))
+    if len(unknown) == 1:
+        raise ResolutionError(unknown[0])
+    if unknown:
+        raise ResolutionError(f"{len(unknown)} requested packages cannot be installed:\n  " + "\n  ".join(unknown))
     todo = []
     for name in names:
         cand = r.candidate(name)
@@ -80,6 +80,21 @@ def mark_request(r: Resolver, packages: Sequence[str]) -> list[str]:
     return names
 
 
+def _locate(r: Resolver, w: Wanted) -> str:
+    """The package one request names, with its version or release pinned as asked."""
+    if w.arch is not None and w.arch not in (r.u.arch, "all", "any", "native"):
+        raise ResolutionError(
+            f"unable to locate package {w.text}: the sources are read for {r.u.arch} only"
+            f" (the target's architecture); {w.arch} is not among them"
+        )
+    name = real_name(r, w.name)
+    if w.version:
+        pin_version(r, name, w.version)
+    elif w.suite:
+        pin_release(r, name, w.suite)
+    return name
+
+
 def real_name(r: Resolver, name: str) -> str:
     if r.u.versions(name) or name in r.u.installed:
         return name
@@ -91,9 +106,11 @@ def real_name(r: Resolver, name: str) -> str:
         raise ResolutionError(
             f"package {name} is a virtual package provided by {', '.join(sorted(provs))}: name one of them"
         )
+    others = sorted(n for n in r.u.names() if n != name)
+    close = [n for n in difflib.get_close_matches(name, others, n=6, cutoff=0.75) if r.u.versions(n)][:3]
+    hint = f"; did you mean {' or '.join(close)}?" if close else "; check the name and the sources"
     raise ResolutionError(
-        f"package {name} is not in any configured apt source (apt: unable to locate package {name};"
-        " check the name and the sources)"
+        f"package {name} is not in any configured apt source (apt: unable to locate package {name}{hint})"
     )
 
 

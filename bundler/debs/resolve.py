@@ -58,6 +58,7 @@ class DebRequest:
     base: str = "minimal"
     with_recommends: bool = False
     preferences: tuple[str, ...] = ()  # apt preferences files of the target
+    labels: tuple[str, ...] = ()  # per package, where it was asked for (spec file and line)
 
 
 _NOT_A_RELEASE = ("-updates", "-security", "-backports", "-backports-sloppy", "-proposed-updates", "/updates")
@@ -108,7 +109,7 @@ def resolve_request(req: DebRequest, client: AptClient, universe: Universe | Non
     else:
         universe.set_installed(read_status(Path(req.base), req.arch))
     resolver = Resolver(universe, req.with_recommends)
-    requested = resolver.request(list(req.packages))
+    requested = resolver.request(list(req.packages), req.labels)
     res = resolver.result(requested)
     if res.removes:
         log.warning("apt would remove installed packages: %s", ", ".join(res.removes))
@@ -243,7 +244,13 @@ def resolve(spec: Spec, ctx) -> LockPart:
         packages += [p for p in runtime if p not in packages]
     prefs = tuple(str(spec.path.parent / p) for p in spec.debs.preferences)
     req = DebRequest(
-        tuple(packages), tuple(sources), spec.target.arch, spec.debs.base, spec.debs.with_recommends, prefs
+        tuple(packages),
+        tuple(sources),
+        spec.target.arch,
+        spec.debs.base,
+        spec.debs.with_recommends,
+        prefs,
+        labels=spec.debs.where,
     )
     res = resolve_request(req, client, universe)
     if res.removes:

@@ -152,6 +152,13 @@ class Universe:
             self._versions[name] = got
         return got
 
+    def names(self) -> set[str]:
+        """Every package name the sources offer or the base has (for "did you mean")."""
+        found = set(self.installed)
+        for _, idx in self.indexes:
+            found.update(idx.names())
+        return found
+
     def providers(self, virtual: str) -> list[str]:
         """Names of packages (archive or installed) providing ``virtual`` in some version."""
         got = self._providers.get(virtual)

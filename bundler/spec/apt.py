@@ -43,6 +43,7 @@ class DebSpec:
     base: str = "minimal"  # none | minimal | path of a dpkg status file
     with_recommends: bool = False
     preferences: tuple[str, ...] = ()  # apt preferences files copied from the target (pins)
+    where: tuple[str, ...] = ()  # per package, its place in the spec ("bundle.yml:14: debs.packages[2]")
 
 
 def apt(top: Fields, problems: Problems) -> AptSpec | None:
@@ -126,4 +127,5 @@ def debs(f: Fields | None) -> DebSpec | None:
     f.done()
     if not packages:
         f.problems.add(f.path("packages"), "lists no packages")
-    return DebSpec(tuple(packages), base, with_recommends, tuple(preferences))
+    where = tuple(f.problems.doc.where(f"{f.path('packages')}[{i}]") for i in range(len(packages)))
+    return DebSpec(tuple(packages), base, with_recommends, tuple(preferences), where)

@@ -115,6 +115,18 @@ def test_unknown_and_ambiguous_virtual_requests(server, tmp_path):
         resolve(server, tmp_path, ["i386-only"])
 
 
+def test_every_unknown_package_is_reported_at_once_with_its_place_and_a_did_you_mean(server, tmp_path):
+    labels = ("bundle.yml:7: debs.packages[0]", "bundle.yml:8: debs.packages[1]", "bundle.yml:9: debs.packages[2]")
+    with pytest.raises(ResolutionError) as err:
+        resolve(server, tmp_path, ["foo-util", "app", "libfooo1"], labels=labels)
+    lines = str(err.value).splitlines()
+    assert lines[0] == "2 requested packages cannot be installed:"
+    assert lines[1].strip().startswith("bundle.yml:7: debs.packages[0]: package foo-util is not in any configured")
+    assert lines[1].endswith("did you mean foo-utils?)")
+    assert lines[2].strip().startswith("bundle.yml:9: debs.packages[2]: package libfooo1")
+    assert "did you mean libfoo1" in lines[2] and len(lines) == 3
+
+
 def test_conflicting_request_is_refused(server, tmp_path):
     with pytest.raises(ResolutionError, match="conflicts with"):
         resolve(server, tmp_path, ["exim-ish", "postfix-ish"])
