@@ -2,9 +2,10 @@
 
 The offline host must run ``bosh-install``, a Python program.  Two modes (DESIGN.md section 3):
 
-- ``distro``: the target's own python3 is new enough (Debian 12).  The deb resolver adds python3 and
-  the installer's libraries as debs (``sections["debs"]["runtime"]``).  Libraries whose distro
-  package is too old for the installer (``DISTRO_WHEELS``: Debian 12's python3-py7zr is 0.11, we
+- ``distro``: the target's own python3 is new enough (Debian 12); a release whose python3 is older
+  than ``MIN_PYTHON`` (Debian 11's 3.9) is refused at lock time, naming ``standalone``.
+  The deb resolver adds python3 and the installer's libraries as debs (``sections["debs"]["runtime"]``).
+  Libraries whose distro package is too old for the installer (``DISTRO_WHEELS``: Debian 12's python3-py7zr is 0.11, we
   need the 1.x API) or missing (boto3) come as wheels built for the distro's Python (``DISTRO_PYTHON``, else the spec's
   ``python_version``); ``install.sh`` puts them ahead of the distro's on ``PYTHONPATH``.
 - ``standalone``: the target's python3 is too old (trusty has 3.4).  The bundle carries a
@@ -32,7 +33,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlparse
 
-from bundler.core.errors import FetchError, IntegrityError, ResolutionError
+from bundler.core.errors import FetchError, InputError, IntegrityError, ResolutionError
 from bundler.core.lock import Artifact, LockPart
 from bundler.net.download import ChecksumMismatch, download_to_cache
 from bundler.spec import FileRef, RuntimeSpec, Spec
@@ -52,7 +53,13 @@ DISTRO_PYTHON = {
     ("debian", "13"): "3.13",
     ("ubuntu", "22.04"): "3.10",
     ("ubuntu", "24.04"): "3.12",
+    # older than MIN_PYTHON: ``distro`` mode is refused for these (exit 2, naming ``standalone``)
+    ("debian", "11"): "3.9",
+    ("ubuntu", "20.04"): "3.8",
+    ("ubuntu", "18.04"): "3.6",
+    ("ubuntu", "14.04"): "3.4",
 }
+MIN_PYTHON = (3, 10)  # pyproject.toml's requires-python: the installer's own code and py7zr/boto3
 WHEEL_PLATFORM = "manylinux2014_x86_64"
 _PBS_VERSION = re.compile(r"cpython-(\d+\.\d+\.\d+)(?:\+(\d+))?")
 
@@ -62,6 +69,12 @@ def resolve(spec: Spec, ctx) -> LockPart:
     runtime: RuntimeSpec = spec.runtime
     if runtime.mode == "distro":
         version = DISTRO_PYTHON.get((spec.target.os, spec.target.release), runtime.python_version)
+        if tuple(int(x) for x in version.split(".")[:2]) < MIN_PYTHON:
+            raise InputError(
+                f"{spec.path.name}: runtime.mode: distro: {spec.target.os} {spec.target.release}'s python3 is"
+                f" {version}, older than the installer needs ({'.'.join(map(str, MIN_PYTHON))}):"
+                " use 'mode: standalone' with a python-build-standalone tarball (runtime.python)"
+            )
         wheels = wheel_artifacts(DISTRO_WHEELS, version, ctx)
         section = {"mode": "distro", "python_version": version, "wheels": [w.path for w in wheels]}
         return LockPart(tuple(wheels), "runtime", section)

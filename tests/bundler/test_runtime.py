@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from bundler.core.errors import IntegrityError
+from bundler.core.errors import InputError, IntegrityError
 from bundler.lockcontext import LockContext
 from bundler.net.cache import artifact_path
 from bundler.net.http import Http
@@ -28,6 +28,16 @@ def test_distro_mode_adds_wheels_of_what_the_distro_has_too_old_for_its_python(t
     assert [a.name for a in part.artifacts] == ["boto3", "py7zr"]
     wheels = [f"runtime/wheels/{w.name}" for w in (boto, wheel)]
     assert part.section == {"mode": "distro", "python_version": "3.11", "wheels": wheels}
+
+
+def test_distro_mode_on_a_release_whose_python3_is_too_old_is_refused_naming_standalone(tmp_path):
+    spec = Spec(tmp_path / "b.yml", "b", Target("debian", "11", "bullseye", "amd64"), runtime=RuntimeSpec("distro"))
+    with pytest.raises(InputError) as err:
+        resolve(spec, LockContext(Http(), tmp_path / "cache"))
+    assert str(err.value) == (
+        "b.yml: runtime.mode: distro: debian 11's python3 is 3.9, older than the installer needs (3.10):"
+        " use 'mode: standalone' with a python-build-standalone tarball (runtime.python)"
+    )
 
 
 def test_unpinned_python_tarball_is_trusted_on_first_download_with_a_warning(tmp_path):
