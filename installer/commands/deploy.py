@@ -18,15 +18,15 @@ import sys
 from bundler.core.cliapp import add_json_option, add_yes_option, example, print_json
 from bundler.core.errors import InputError
 from installer.aws.checks import require_preflight
+from installer.commands import deploy_director
 from installer.commands.manifests import add_input_options, resolve_inputs
-from installer.deploy import createenv_cli
 from installer.deploy.driver import Deployer, Tools
 from installer.deploy.prepared import Prepared, prepare, recorded_uuid
 from installer.manifests.check import raise_if_any
 from installer.process import Runner
 from installer.statelock import state_lock
 
-KINDS = ("microbosh", "bosh", "director")  # director: bosh create-env (installer.deploy.createenv_cli)
+KINDS = ("microbosh", "bosh", "director")  # director: bosh create-env (installer.commands.deploy_director)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -87,7 +87,7 @@ def _deployer(args: argparse.Namespace, prepared: Prepared) -> Deployer:
 
 def run_deploy(args: argparse.Namespace) -> int:
     if args.kind == "director":
-        return createenv_cli.run_deploy(args)
+        return deploy_director.run_deploy(args)
     prepared = _prepare(args)
     if not args.plan and not args.skip_preflight:
         require_preflight(prepared.site, prepared.lock)
@@ -113,7 +113,7 @@ def run_deploy(args: argparse.Namespace) -> int:
 
 def run_destroy(args: argparse.Namespace) -> int:
     if args.kind == "director":
-        return createenv_cli.run_destroy(args)
+        return deploy_director.run_destroy(args)
     prepared = _prepare(args)
     what = "the MicroBOSH VM and its disk" if args.kind == "microbosh" else f"the deployment {prepared.site.name!r}"
     if args.dry_run:

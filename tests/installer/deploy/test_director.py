@@ -122,7 +122,9 @@ def test_a_failed_create_env_is_journaled_redacted_and_runs_again(setup, monkeyp
 def test_the_aws_preflight_runs_first_unless_skipped(setup, monkeypatch, capsys):
     tmp_path, args = setup
     seen = []
-    monkeypatch.setattr("installer.deploy.createenv_cli.require_preflight", lambda site, lock: seen.append(site.name))
+    monkeypatch.setattr(
+        "installer.commands.deploy_director.require_preflight", lambda site, lock: seen.append(site.name)
+    )
     assert install_main(["deploy", "director", *args]) == 0
     assert seen == ["bosh"]
 
@@ -131,7 +133,7 @@ def test_the_aws_preflight_runs_first_unless_skipped(setup, monkeypatch, capsys)
 
         raise BundleError("AWS preflight failed (1 checks)")
 
-    monkeypatch.setattr("installer.deploy.createenv_cli.require_preflight", refuse)
+    monkeypatch.setattr("installer.commands.deploy_director.require_preflight", refuse)
     (tmp_path / "state" / "journal.json").unlink()
     assert install_main(["deploy", "director", *args]) == 1
     assert len(_calls(tmp_path)) == 1  # nothing ran after the refusal
