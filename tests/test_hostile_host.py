@@ -219,3 +219,17 @@ def test_sigint_while_a_server_stalls_exits_130_at_once(tmp_path):
     assert code == 130 and err.strip().splitlines() == ["bosh-bundle: interrupted"], err
     assert time.monotonic() - started < 5  # not after the stalled request times out
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("delay", [0.15, 0.3, 0.5])
+def test_sigint_while_the_cli_starts_exits_130_without_a_traceback(tmp_path, delay):
+    """A Ctrl-C while the command modules load (before any command runs) is one line too."""
+    cmd = [sys.executable, "-m", "installer", "verify", "--bundle", str(tmp_path / "none")]
+    proc = subprocess.Popen(cmd, env=ENV, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    code, err = proc.wait(30), proc.stderr.read()
+    assert "Traceback" not in err, err
+    # interrupted (130), killed by the signal before Python's handler exists (-2), or already done (2)
+    assert code in (130, -signal.SIGINT, 2), (code, err)
+    assert code != 130 or err.strip().splitlines() == ["bosh-install: interrupted"], err
