@@ -10,10 +10,9 @@ from pathlib import Path
 
 from bundler.build import build_bundle
 from bundler.commands.sign import add_signing_options, meta_from_args
-from bundler.core.cliapp import add_mirror_option, example
+from bundler.core.cliapp import add_dry_run_option, add_mirror_option, example, progress_for
 from bundler.core.lock import read_lock
 from bundler.core.password import ENV, read_password
-from bundler.core.progress import TermProgress
 from bundler.core.sizes import format_size
 from bundler.core.volumes import parse_size
 from bundler.net.cache import default_cache_dir
@@ -48,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cache", type=Path, default=None, help="download cache (default: ~/.cache/bosh-bundle)")
     p.add_argument("--spec", type=Path, default=None, help="spec whose 'mirrors' apply to the downloads")
     p.add_argument("--stall-timeout", type=float, default=30.0, help=argparse.SUPPRESS)
-    p.add_argument("--dry-run", action="store_true", help="check the lock and show what would be built; write nothing")
+    add_dry_run_option(p)
     p.add_argument(
         "--since", type=Path, metavar="OLD.lock", help="a delta bundle: pack only what OLD.lock lacks (full new lock)"
     )
@@ -83,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         cache=args.cache or default_cache_dir(),
         http=http,
         options=options,
-        progress=TermProgress(quiet=args.quiet),
+        progress=progress_for(args),
         volume_size=volume_size,
         password=password,
         meta=meta_from_args(args),

@@ -9,9 +9,8 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from bundler.core.cliapp import add_mirror_option, example
+from bundler.core.cliapp import add_dry_run_option, add_mirror_option, example, progress_for
 from bundler.core.lock import write_lock
-from bundler.core.progress import TermProgress
 from bundler.core.sizes import format_size
 from bundler.core.tool import tool_id
 from bundler.lockcontext import LockContext
@@ -33,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--spec", type=Path, default=Path("bundle.yml"), help="bundle spec (default: bundle.yml)")
     p.add_argument("--lock", type=Path, default=None, help="lock file to write (default: bundle.lock beside the spec)")
     p.add_argument("--cache", type=Path, default=None, help="download cache (default: ~/.cache/bosh-bundle)")
-    p.add_argument("--dry-run", action="store_true", help="resolve and report, but do not write the lock")
+    add_dry_run_option(p)
     add_mirror_option(p)
     p.set_defaults(func=run)
 
@@ -44,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     ctx = LockContext(
         http=Http(mirrors=spec.mirrors),
         cache=args.cache or default_cache_dir(),
-        progress=TermProgress(quiet=args.quiet),
+        progress=progress_for(args),
     )
     lock = dataclasses.replace(resolve_spec(spec, ctx), tool=tool_id())
     old = lock_path.read_text(encoding="utf-8") if lock_path.exists() else None

@@ -29,6 +29,7 @@ from pathlib import Path
 from types import ModuleType
 
 from bundler.core.errors import BundleError, InputError
+from bundler.core.progress import TermProgress
 from bundler.core.tool import tool_version
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ COMMON_FLAGS = {flag for flags, _ in COMMON for flag in flags}
 THIRD_PARTY = r"(urllib3|requests|botocore|boto3|s3transfer|py7zr|multivolumefile|tqdm|debian|resolvelib)(\.|$)"
 JSON_HELP = "print the result as JSON on stdout (sorted keys), for scripts"
 YES_HELP = "do not ask for confirmation"
+DRY_RUN_HELP = "check and say what would be done; change nothing"
 BUNDLE_POSITIONAL = "bundle_dir"
 
 
@@ -202,6 +204,15 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 
 def add_yes_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-y", "--yes", action="store_true", help=YES_HELP)
+
+
+def add_dry_run_option(parser: argparse.ArgumentParser, *aliases: str, dest: str = "dry_run") -> None:
+    parser.add_argument(*aliases, "--dry-run", dest=dest, action="store_true", help=DRY_RUN_HELP)
+
+
+def progress_for(args: argparse.Namespace) -> TermProgress:
+    """The command's progress bars: none with ``--quiet`` or ``--json`` (or off a terminal)."""
+    return TermProgress(quiet=bool(getattr(args, "quiet", False) or getattr(args, "json", False)))
 
 
 def print_json(obj: object) -> None:

@@ -10,9 +10,8 @@ import argparse
 from pathlib import Path
 
 from bundler.core.archive import needs_password
-from bundler.core.cliapp import add_bundle_argument, add_json_option, example, print_json
+from bundler.core.cliapp import add_bundle_argument, add_json_option, example, print_json, progress_for
 from bundler.core.password import read_password
-from bundler.core.progress import TermProgress
 from bundler.core.signing import SignatureError, signature_policy
 from bundler.core.verify import irregular_entries, render, verify_bundle
 
@@ -62,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         password=password,
         keyring=args.keyring,
         require_signature=args.require_signature,
-        progress=TermProgress(quiet=args.quiet or args.json),
+        progress=progress_for(args),
     )
     if args.json:
         print_json(report.to_json())

@@ -15,7 +15,7 @@ import argparse
 import contextlib
 import sys
 
-from bundler.core.cliapp import add_json_option, add_yes_option, example, print_json
+from bundler.core.cliapp import add_dry_run_option, add_json_option, add_yes_option, example, print_json
 from bundler.core.errors import InputError
 from installer.aws.checks import require_preflight
 from installer.commands import deploy_director
@@ -48,9 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _common(p)
     p.add_argument("--skip-preflight", action="store_true", help="do not run the AWS preflight checks")
-    p.add_argument(
-        "--plan", "--dry-run", dest="plan", action="store_true", help="show the steps and commands, run nothing"
-    )
+    add_dry_run_option(p, "--plan", dest="plan")
     add_json_option(p)
     p.set_defaults(func=run_deploy)
     d = sub.add_parser(
@@ -60,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=example("%(prog)s bosh --site site.yml --bundle ./bundle --yes"),
     )
     _common(d)
-    d.add_argument("--dry-run", action="store_true", help="say what would be deleted; delete nothing")
+    add_dry_run_option(d)
     d.set_defaults(func=run_destroy)
 
 

@@ -22,11 +22,10 @@ from pathlib import Path
 
 from bundler.core.archive import needs_password
 from bundler.core.bundlemeta import META, read_meta
-from bundler.core.cliapp import JSON_HELP, YES_HELP, example, print_json
+from bundler.core.cliapp import JSON_HELP, YES_HELP, add_dry_run_option, example, print_json, progress_for
 from bundler.core.errors import InputError
 from bundler.core.lock import read_lock
 from bundler.core.password import read_password
-from bundler.core.progress import TermProgress
 from bundler.core.signing import signature_policy
 from bundler.core.verify_command import add_keyring_options
 from installer.context import InstallContext
@@ -72,7 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             help="install a bundle older (lower serial) than the installed one",
         )
         if name == "install":
-            p.add_argument("--dry-run", action="store_true", help="check and show the plan, run nothing")
+            add_dry_run_option(p)
             p.add_argument("-y", "--yes", action="store_true", help=YES_HELP)
             p.set_defaults(func=run_install)
         else:
@@ -107,7 +106,7 @@ def context(args: argparse.Namespace, dry_run: bool) -> InstallContext:
         state=state,
         dry_run=dry_run,
         jobs=max(1, args.jobs),
-        progress=TermProgress(quiet=args.json),
+        progress=progress_for(args),
         changed=os.environ.get(CHANGED_ENV, ""),
         say=lambda m: say(m, log_file),
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bundler.core.cliapp import add_json_option, example, print_json
+from bundler.core.cliapp import add_dry_run_option, add_json_option, example, print_json
 from installer.deploy import prepared as deploy
 from installer.manifests import render as manifests
 from installer.manifests.check import raise_if_any
@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         a.add_argument("--director-uuid", help="MicroBOSH's UUID for the BOSH manifest")
         if action == "render":
             a.add_argument("--out", type=Path, required=True, help="directory to write the manifests into")
-            a.add_argument("--dry-run", action="store_true", help="check and say what would be written; write nothing")
+            add_dry_run_option(a)
         add_json_option(a)
         a.set_defaults(func=run)
 
