@@ -2,15 +2,18 @@
 
 Section 5.2 of the guide has the operator create, in the console, a VPC with one public subnet
 (internet gateway and default route), an elastic IP, a key pair and a security group with five
-rules.  ``prepare`` does the same for whatever the site file does not already name, tagging each
-resource it creates with ``bosh-offline:owner = <site name>`` (``installer.aws.owned``).  A second
+rules. ``prepare`` does the same for whatever the site file does not already name, tagging each
+resource it creates with ``bosh-offline:owner = <site name>`` (``installer.aws.owned``). A second
 run finds the tagged resources and reuses them, and repairs what it owns (a missing rule, a missing
 route, a key pair that no longer matches the local key, its elastic IP taken by another VM);
-resources it did not create are used as they are and their problems reported, never changed.  It
+resources it did not create are used as they are and their problems reported, never changed. It
 writes the resulting ids into the site file (``network.vpc_id``, ``network.subnet_id``,
-``network.security_group_id``, ``microbosh.elastic_ip``), keeping its comments.  Its undoing is
-``installer.aws.teardown``.  Imports the session, the key reader, the guide's rules, the site file
-writer, the site model and the site rules (region and zone names).
+``network.security_group_id``, ``microbosh.elastic_ip``), keeping its comments. Its undoing is
+``installer.aws.teardown``. With ``dry_run`` it makes only Describe calls and reports what it would
+do: a resource it would create stands in as a placeholder (``<new vpc>``) for the steps after it, so
+the plan names the first missing resource and everything that follows from it. Imports the session,
+the key reader, the guide's rules, the site file writer, the site model and the site rules (region
+and zone names).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Any
 from bundler.core.errors import BundleError
 from bundler.core.yamlfile import raise_problems
 from installer.aws.keys import read_local_key
-from installer.aws.owned import Outcome, owned, owner_filter, tag_spec, tags
+from installer.aws.owned import Outcome, owned, owner_filter, placeholder, planned, tag_spec, tags
 from installer.aws.rules import missing_rules
 from installer.aws.session import AWS_ERRORS, AwsError, Clients, error_code, error_text
 from installer.aws.sitefile import set_values
@@ -44,31 +47,47 @@ def check_names(site: Site) -> None:
     raise_problems([f"{site.where(p.where)}: {p.message}" for p in name_problems(site)])
 
 
-def prepare(site: Site, clients: Clients, *, write_site: bool = True) -> Outcome:
-    """Create what the site lacks, reuse what exists; raises ``AwsError`` if AWS refuses a step."""
+def prepare(site: Site, clients: Clients, *, write_site: bool = True, dry_run: bool = False) -> Outcome:
+    """Create what the site lacks, reuse what exists; raises ``AwsError`` if AWS refuses a step.
+
+    With ``dry_run`` nothing is created or written: the outcome says what would be."""
     check_names(site)
-    run = _Prepare(site, clients)
+    run = _Prepare(site, clients, dry_run)
     try:
         run.all()
     except AWS_ERRORS as exc:
         raise AwsError(f"prepare stopped at '{run.step}': {error_text(exc)}") from None
-    if write_site and run.outcome.site_updates:
+    updates = ", ".join(sorted(run.outcome.site_updates))
+    if dry_run and updates:
+        run.outcome.actions.append(f"would write {updates} into {site.path}")
+    elif write_site and updates:
         set_values(site.path, run.outcome.site_updates)
-        run.outcome.actions.append(f"wrote {', '.join(sorted(run.outcome.site_updates))} into {site.path}")
+        run.outcome.actions.append(f"wrote {updates} into {site.path}")
     return run.outcome
 
 
 class _Prepare:
-    def __init__(self, site: Site, clients: Clients):
-        self.site, self.ec2 = site, clients.ec2
-        self.outcome = Outcome()
+    def __init__(self, site: Site, clients: Clients, dry_run: bool = False):
+        self.site, self.ec2, self.dry_run = site, clients.ec2, dry_run
+        self.outcome = Outcome(dry_run=dry_run)
         self.step = "start"
         self.vpc: dict[str, Any] = {}
         self.subnet: dict[str, Any] = {}
 
-    def note(self, text: str) -> None:
-        log.info("%s", text)
-        self.outcome.actions.append(text)
+    def note(self, text: str, planned: str = "") -> None:
+        """Record what was done (``text``); a dry run records ``would <planned>`` instead, if given."""
+        if self.dry_run:
+            text = f"would {planned}" if planned else ""
+        if text:
+            log.info("%s", text)
+            self.outcome.actions.append(text)
+
+    def change(self, call: str, planned: str, **kwargs: Any) -> dict[str, Any]:
+        """One EC2 call that changes the account; a dry run notes ``would <planned>`` and makes none."""
+        if not self.dry_run:
+            return getattr(self.ec2, call)(**kwargs)
+        self.note("", planned)
+        return placeholder(call, kwargs)
 
     def update(self, key: str, value: str | None, current: str | None) -> None:
         if (current or None) != (value or None):
@@ -101,15 +120,15 @@ class _Prepare:
             self.subnet = subnets[0]
             self.vpc = self.ec2.describe_vpcs(VpcIds=[self.subnet["VpcId"]])["Vpcs"][0]
         else:
-            owned = self._find("describe_vpcs", "Vpcs")
-            if owned:
-                self.vpc = owned[0]
-                self.note(f"reused vpc {self.vpc['VpcId']}")
+            found = self._find("describe_vpcs", "Vpcs")
+            if found:
+                self.vpc = found[0]
+                self.note(f"reused vpc {self.vpc['VpcId']}", f"reuse vpc {self.vpc['VpcId']}")
             else:
                 cidr = _vpc_cidr(net.cidr)
-                self.vpc = self.ec2.create_vpc(CidrBlock=cidr, TagSpecifications=tag_spec(self.site, "vpc", "vpc"))[
-                    "Vpc"
-                ]
+                tagged = tag_spec(self.site, "vpc", "vpc")
+                self.vpc = self.change("create_vpc", f"create a vpc ({cidr})", CidrBlock=cidr, TagSpecifications=tagged)
+                self.vpc = self.vpc["Vpc"]
                 self.note(f"created vpc {self.vpc['VpcId']} ({cidr})")
         self.update("network.vpc_id", self.vpc["VpcId"], net.vpc_id)
 
@@ -129,18 +148,22 @@ class _Prepare:
                 raise BundleError(f"{self.site.where('network.subnet_id')}: {net.subnet_id} does not exist")
             self.subnet = subnets[0]
         if not self.subnet:
-            owned = self._find("describe_subnets", "Subnets", {"Name": "vpc-id", "Values": [vpc_id]})
-            if owned:
-                self.subnet = owned[0]
-                self.note(f"reused subnet {self.subnet['SubnetId']}")
+            in_vpc = {"Name": "vpc-id", "Values": [vpc_id]}
+            found = [] if planned(self.vpc) else self._find("describe_subnets", "Subnets", in_vpc)
+            zone = self.site.aws.availability_zone
+            if found:
+                self.subnet = found[0]
+                self.note(f"reused subnet {self.subnet['SubnetId']}", f"reuse subnet {self.subnet['SubnetId']}")
             else:
-                self.subnet = self.ec2.create_subnet(
+                self.subnet = self.change(
+                    "create_subnet",
+                    f"create a subnet ({net.cidr} in {zone})",
                     VpcId=vpc_id,
                     CidrBlock=net.cidr,
                     AvailabilityZone=self.site.aws.availability_zone,
                     TagSpecifications=tag_spec(self.site, "subnet", "subnet"),
                 )["Subnet"]
-                self.note(f"created subnet {self.subnet['SubnetId']} ({net.cidr} in {self.site.aws.availability_zone})")
+                self.note(f"created subnet {self.subnet['SubnetId']} ({net.cidr} in {zone})")
         if self.subnet["VpcId"] != vpc_id:
             raise BundleError(
                 f"{self.site.where('network.subnet_id')}: {self.subnet['SubnetId']} is in {self.subnet['VpcId']}, "
@@ -167,16 +190,15 @@ class _Prepare:
             gateways[0] if gateways else None,
         )
         if igw is None:
-            igw = self.ec2.create_internet_gateway(TagSpecifications=tag_spec(self.site, "internet-gateway", "igw"))[
-                "InternetGateway"
-            ]
+            tagged = tag_spec(self.site, "internet-gateway", "igw")
+            igw = self.change("create_internet_gateway", "create an internet gateway", TagSpecifications=tagged)
+            igw = igw["InternetGateway"]
             self.note(f"created internet gateway {igw['InternetGatewayId']}")
+        gid = igw["InternetGatewayId"]
         if not any(a.get("VpcId") == vpc_id for a in igw.get("Attachments") or []):
-            self.ec2.attach_internet_gateway(InternetGatewayId=igw["InternetGatewayId"], VpcId=vpc_id)
-            self.note(f"attached {igw['InternetGatewayId']} to {vpc_id}")
-        tables = self.ec2.describe_route_tables(
-            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "association.main", "Values": ["true"]}]
-        )["RouteTables"]
+            self.change("attach_internet_gateway", f"attach {gid} to {vpc_id}", InternetGatewayId=gid, VpcId=vpc_id)
+            self.note(f"attached {gid} to {vpc_id}")
+        tables = self._main_route_tables(vpc_id)
         if not tables:
             return
         table = tables[0]
@@ -187,11 +209,18 @@ class _Prepare:
             "GatewayId": igw["InternetGatewayId"],
         }
         if default is None:
-            self.ec2.create_route(**args)
-            self.note(f"added the default route via {igw['InternetGatewayId']} to {table['RouteTableId']}")
-        elif default.get("GatewayId") != igw["InternetGatewayId"] or default.get("State") == "blackhole":
-            self.ec2.replace_route(**args)
-            self.note(f"pointed the default route of {table['RouteTableId']} at {igw['InternetGatewayId']}")
+            self.change("create_route", f"add the default route via {gid} to {table['RouteTableId']}", **args)
+            self.note(f"added the default route via {gid} to {table['RouteTableId']}")
+        elif default.get("GatewayId") != gid or default.get("State") == "blackhole":
+            self.change("replace_route", f"point the default route of {table['RouteTableId']} at {gid}", **args)
+            self.note(f"pointed the default route of {table['RouteTableId']} at {gid}")
+
+    def _main_route_tables(self, vpc_id: str) -> list[dict[str, Any]]:
+        """The VPC's main route table; a new VPC comes with one that has no default route."""
+        if planned(self.vpc):
+            return [{"RouteTableId": "<main route table of the new vpc>", "Routes": []}]
+        main = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "association.main", "Values": ["true"]}]
+        return self.ec2.describe_route_tables(Filters=main)["RouteTables"]
 
     def do_elastic_ip(self) -> None:
         eip = self.site.microbosh.elastic_ip
@@ -204,15 +233,14 @@ class _Prepare:
                 )
             self._free_for_microbosh(addresses[0])
             return
-        owned = self._find("describe_addresses", "Addresses")
-        if owned:
-            address = owned[0]
-            self.note(f"reused elastic IP {address['PublicIp']}")
+        found = self._find("describe_addresses", "Addresses")
+        if found:
+            address = found[0]
+            self.note(f"reused elastic IP {address['PublicIp']}", f"reuse elastic IP {address['PublicIp']}")
             self._free_for_microbosh(address)
         else:
-            address = self.ec2.allocate_address(
-                Domain="vpc", TagSpecifications=tag_spec(self.site, "elastic-ip", "eip")
-            )
+            tagged = tag_spec(self.site, "elastic-ip", "eip")
+            address = self.change("allocate_address", "allocate an elastic IP", Domain="vpc", TagSpecifications=tagged)
             self.note(f"allocated elastic IP {address['PublicIp']}")
         self.update("microbosh.elastic_ip", address["PublicIp"], eip)
 
@@ -228,8 +256,9 @@ class _Prepare:
                 "prepare: disassociate it or use another"
             )
             return
-        self.ec2.disassociate_address(AssociationId=address["AssociationId"])
-        self.note(f"disassociated elastic IP {address['PublicIp']} from {holder}: it is MicroBOSH's")
+        what = f"elastic IP {address['PublicIp']} from {holder}: it is MicroBOSH's"
+        self.change("disassociate_address", f"disassociate {what}", AssociationId=address["AssociationId"])
+        self.note(f"disassociated {what}")
 
     def do_key_pair(self) -> None:
         kp = self.site.key_pair
@@ -245,9 +274,10 @@ class _Prepare:
                     "point key_pair.private_key at its private key, or delete the key pair"
                 )
                 return
-            self.ec2.delete_key_pair(KeyName=kp.name)
+            why = f"key pair {kp.name!r}: it no longer matched {kp.private_key}"
+            self.change("delete_key_pair", f"delete {why}", KeyName=kp.name)
             pair = None
-            self.note(f"deleted key pair {kp.name!r}: it no longer matched {kp.private_key}")
+            self.note(f"deleted {why}")
         if pair and not local:
             if not owned(pair, self.site):
                 self.outcome.problems.append(
@@ -255,17 +285,24 @@ class _Prepare:
                     "back; point key_pair.private_key at it, or delete the key pair"
                 )
                 return
-            self.ec2.delete_key_pair(KeyName=kp.name)
-            self.note(f"deleted key pair {kp.name!r}: its private key {kp.private_key} is gone")
+            why = f"key pair {kp.name!r}: its private key {kp.private_key} is gone"
+            self.change("delete_key_pair", f"delete {why}", KeyName=kp.name)
+            self.note(f"deleted {why}")
         if local:
-            self.ec2.import_key_pair(
+            self.change(
+                "import_key_pair",
+                f"import {kp.private_key} as key pair {kp.name!r}",
                 KeyName=kp.name,
                 PublicKeyMaterial=local.public_openssh.encode(),
                 TagSpecifications=tag_spec(self.site, "key-pair", "key"),
             )
             self.note(f"imported {kp.private_key} as key pair {kp.name!r}")
             return
-        made = self.ec2.create_key_pair(KeyName=kp.name, TagSpecifications=tag_spec(self.site, "key-pair", "key"))
+        plan = f"create key pair {kp.name!r} and write its private key to {kp.private_key}"
+        tagged = tag_spec(self.site, "key-pair", "key")
+        made = self.change("create_key_pair", plan, KeyName=kp.name, TagSpecifications=tagged)
+        if self.dry_run:
+            return
         _write_private_key(kp.private_key, made["KeyMaterial"])
         self.note(f"created key pair {kp.name!r}; private key written to {kp.private_key} (mode 0400)")
 
@@ -280,6 +317,8 @@ class _Prepare:
                     f"{self.site.where('network.security_group_id')}: {net.security_group_id} does not exist; "
                     "correct it, or empty it to have prepare create the group"
                 )
+        elif planned(self.vpc):
+            groups = []
         else:
             groups = self.ec2.describe_security_groups(
                 Filters=[{"Name": "group-name", "Values": [net.security_group]}, {"Name": "vpc-id", "Values": [vpc_id]}]
@@ -287,7 +326,9 @@ class _Prepare:
         if groups:
             group = groups[0]
         else:
-            made = self.ec2.create_security_group(
+            made = self.change(
+                "create_security_group",
+                f"create security group {net.security_group} in {vpc_id}",
                 GroupName=net.security_group,
                 Description="BOSH: SSH, bosh-init and director from the operator; all inside the group",
                 VpcId=vpc_id,
@@ -297,7 +338,10 @@ class _Prepare:
             self.note(f"created security group {made['GroupId']} ({net.security_group}) in {vpc_id}")
         missing = missing_rules(group, net.operator_cidr)
         if missing and owned(group, self.site):
-            self.ec2.authorize_security_group_ingress(
+            rules = "; ".join(r.describe(net.operator_cidr) for r in missing)
+            self.change(
+                "authorize_security_group_ingress",
+                f"add {len(missing)} rule(s) to {group['GroupId']}: {rules}",
                 GroupId=group["GroupId"],
                 IpPermissions=[r.permission(group["GroupId"], net.operator_cidr) for r in missing],
             )

@@ -3,7 +3,8 @@
 It deletes the resources tagged ``bosh-offline:owner = <site name>`` (``installer.aws.owned``), in
 dependency order (elastic IPs, key pairs, security groups, subnets, internet gateways, VPCs),
 after checking that no instance still runs in them, and empties the ids it removed in the site
-file (keeping its comments).  Resources it did not create are never touched.  Imports the
+file (keeping its comments).  Resources it did not create are never touched.  With ``dry_run`` it
+lists what it would delete and deletes nothing.  Imports the
 session, the owner tags, the site file writer, the site model and ``prepare.check_names``.
 """
 
@@ -19,34 +20,45 @@ from installer.aws.sitefile import set_values
 from installer.site.model import Site
 
 
-def teardown(site: Site, clients: Clients, *, write_site: bool = True) -> Outcome:
-    """Delete every resource tagged as this site's, and nothing else."""
+def teardown(site: Site, clients: Clients, *, write_site: bool = True, dry_run: bool = False) -> Outcome:
+    """Delete every resource tagged as this site's, and nothing else (with ``dry_run``, say which)."""
     check_names(site)
-    run = _Teardown(site, clients.ec2)
+    run = _Teardown(site, clients.ec2, dry_run)
     try:
         run.all()
     except AWS_ERRORS as exc:
         raise AwsError(f"teardown stopped at {run.step}: {error_text(exc)}") from None
     outcome = run.outcome
-    if write_site and outcome.site_updates:
+    emptied = ", ".join(sorted(outcome.site_updates))
+    if dry_run and emptied:
+        outcome.actions.append(f"would empty {emptied} in {site.path}")
+    elif write_site and emptied:
         set_values(site.path, outcome.site_updates)
-        outcome.actions.append(f"emptied {', '.join(sorted(outcome.site_updates))} in {site.path}")
+        outcome.actions.append(f"emptied {emptied} in {site.path}")
     if not outcome.actions:
         outcome.actions.append(f"nothing tagged {OWNER_TAG}={site.name} in {site.aws.region}")
     return outcome
 
 
 class _Teardown:
-    def __init__(self, site: Site, ec2: Any):
-        self.site, self.ec2 = site, ec2
-        self.outcome = Outcome()
+    def __init__(self, site: Site, ec2: Any, dry_run: bool = False):
+        self.site, self.ec2, self.dry_run = site, ec2, dry_run
+        self.outcome = Outcome(dry_run=dry_run)
         self.owner = [owner_filter(site)]
         self.step = "listing"
 
-    def done(self, text: str, site_key: str | None = None, current: str | None = None, value: str = "") -> None:
-        """Record an action; empty ``site_key`` in the site file when it named the deleted ``value``."""
-        self.outcome.actions.append(text)
-        if site_key and current == value:
+    def delete(
+        self, verb: str, what: str, *calls: tuple[str, dict[str, Any]], site_key: str = "", value: str = ""
+    ) -> None:
+        """Make ``calls`` (a dry run makes none) and record "<verb>ed <what>" ("would <verb> <what>");
+        empty ``site_key`` in the site file when it named the deleted ``value``."""
+        if self.dry_run:
+            self.outcome.actions.append(f"would {verb} {what}")
+        else:
+            for call, kwargs in calls:
+                getattr(self.ec2, call)(**kwargs)
+            self.outcome.actions.append(f"{verb}d {what}")  # released, deleted
+        if site_key and _current(self.site, site_key) == value:
             self.outcome.site_updates[site_key] = None
 
     def all(self) -> None:
@@ -55,37 +67,41 @@ class _Teardown:
         self.refuse_while_running([v["VpcId"] for v in vpcs], [s["SubnetId"] for s in subnets])
         self.step = "elastic IPs"
         for address in self.ec2.describe_addresses(Filters=self.owner)["Addresses"]:
-            if address.get("AssociationId"):
-                self.ec2.disassociate_address(AssociationId=address["AssociationId"])
-            self.ec2.release_address(AllocationId=address["AllocationId"])
             eip = address["PublicIp"]
-            self.done(f"released elastic IP {eip}", "microbosh.elastic_ip", self.site.microbosh.elastic_ip, eip)
+            calls = [("release_address", {"AllocationId": address["AllocationId"]})]
+            if address.get("AssociationId"):
+                calls.insert(0, ("disassociate_address", {"AssociationId": address["AssociationId"]}))
+            self.delete("release", f"elastic IP {eip}", *calls, site_key="microbosh.elastic_ip", value=eip)
         self.step = "key pairs"
+        kept = self.site.key_pair.private_key
         for pair in self.ec2.describe_key_pairs(Filters=self.owner)["KeyPairs"]:
-            self.ec2.delete_key_pair(KeyName=pair["KeyName"])
-            kept = self.site.key_pair.private_key
-            self.done(f"deleted key pair {pair['KeyName']!r} (the private key file {kept} is kept)")
+            what = f"key pair {pair['KeyName']!r} (the private key file {kept} is kept)"
+            self.delete("delete", what, ("delete_key_pair", {"KeyName": pair["KeyName"]}))
         self.step = "security groups"
-        net = self.site.network
         for group in self.ec2.describe_security_groups(Filters=self.owner)["SecurityGroups"]:
             gid = group["GroupId"]
-            self.ec2.delete_security_group(GroupId=gid)
-            self.done(f"deleted security group {gid}", "network.security_group_id", net.security_group_id, gid)
+            call = ("delete_security_group", {"GroupId": gid})
+            self.delete("delete", f"security group {gid}", call, site_key="network.security_group_id", value=gid)
         self.step = "subnets"
         for subnet in subnets:
-            self.ec2.delete_subnet(SubnetId=subnet["SubnetId"])
             sid = subnet["SubnetId"]
-            self.done(f"deleted subnet {sid}", "network.subnet_id", net.subnet_id, sid)
+            self.delete(
+                "delete", f"subnet {sid}", ("delete_subnet", {"SubnetId": sid}), site_key="network.subnet_id", value=sid
+            )
         self.step = "internet gateways"
         for igw in self.ec2.describe_internet_gateways(Filters=self.owner)["InternetGateways"]:
-            for attachment in igw.get("Attachments") or []:
-                self.ec2.detach_internet_gateway(InternetGatewayId=igw["InternetGatewayId"], VpcId=attachment["VpcId"])
-            self.ec2.delete_internet_gateway(InternetGatewayId=igw["InternetGatewayId"])
-            self.done(f"deleted internet gateway {igw['InternetGatewayId']}")
+            gid = igw["InternetGatewayId"]
+            detach = [
+                ("detach_internet_gateway", {"InternetGatewayId": gid, "VpcId": a["VpcId"]})
+                for a in igw.get("Attachments") or []
+            ]
+            self.delete(
+                "delete", f"internet gateway {gid}", *detach, ("delete_internet_gateway", {"InternetGatewayId": gid})
+            )
         self.step = "VPCs"
         for vpc in vpcs:
-            self.ec2.delete_vpc(VpcId=vpc["VpcId"])
-            self.done(f"deleted vpc {vpc['VpcId']}", "network.vpc_id", net.vpc_id, vpc["VpcId"])
+            vid = vpc["VpcId"]
+            self.delete("delete", f"vpc {vid}", ("delete_vpc", {"VpcId": vid}), site_key="network.vpc_id", value=vid)
 
     def refuse_while_running(self, vpc_ids: list[str], subnet_ids: list[str]) -> None:
         for flt in ({"Name": "vpc-id", "Values": vpc_ids}, {"Name": "subnet-id", "Values": subnet_ids}):
@@ -102,3 +118,13 @@ class _Teardown:
                     f"instances still run in the site's network ({', '.join(sorted(running))}): delete the "
                     "deployments first (bosh-install destroy), then tear down"
                 )
+
+
+def _current(site: Site, key: str) -> str | None:
+    """The site file's value of one of the ids teardown may empty."""
+    return {
+        "microbosh.elastic_ip": site.microbosh.elastic_ip,
+        "network.security_group_id": site.network.security_group_id,
+        "network.subnet_id": site.network.subnet_id,
+        "network.vpc_id": site.network.vpc_id,
+    }[key]

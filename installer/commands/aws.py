@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bundler.core.cliapp import add_json_option, example, print_json
+from bundler.core.cliapp import add_dry_run_option, add_json_option, example, print_json
 from bundler.core.lock import read_lock
 from installer.aws.checks import Check, preflight
 from installer.aws.owned import Outcome
@@ -45,18 +45,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     prepare = actions.add_parser(
         "prepare",
         help="create what the site lacks (VPC, subnet, gateway, elastic IP, key pair, group); idempotent",
-        epilog=example("%(prog)s --site site.yml"),
+        description="Create what the site file does not name (VPC, subnet, internet gateway and default route, "
+        "elastic IP, key pair, security group with the guide's rules), reuse and repair what prepare created "
+        "before, and write the ids into the site file.  Resources it did not create are never changed.",
+        epilog=example("%(prog)s --site site.yml --dry-run", "%(prog)s --site site.yml"),
     )
     _site_option(prepare)
+    add_dry_run_option(prepare)
     add_json_option(prepare)
     prepare.set_defaults(func=run_prepare)
 
     teardown = actions.add_parser(
         "teardown",
         help="delete exactly the resources prepare created for this site",
-        epilog=example("%(prog)s --site site.yml"),
+        description="Delete the resources tagged as this site's by prepare (elastic IPs, key pairs, security "
+        "groups, subnets, internet gateways, VPCs), after checking no instance runs in them, and empty their "
+        "ids in the site file.",
+        epilog=example("%(prog)s --site site.yml --dry-run", "%(prog)s --site site.yml"),
     )
     _site_option(teardown)
+    add_dry_run_option(teardown)
     add_json_option(teardown)
     teardown.set_defaults(func=run_teardown)
 
@@ -104,6 +112,8 @@ def _report(outcome: Outcome, as_json: bool) -> int:
             print(line)
         for line in outcome.problems:
             print(f"NOT FIXED: {line}")
+        if outcome.dry_run:
+            print("dry run: nothing was changed" if outcome.actions else "dry run: nothing to change")
     return 1 if outcome.problems else 0
 
 
@@ -111,7 +121,7 @@ def _run_with_site(args: argparse.Namespace, action) -> int:
     site = load_site(args.site)
     clients = clients_for(site)
     with quiet_secrets(clients.secrets):
-        outcome = action(site, clients)
+        outcome = action(site, clients, dry_run=args.dry_run)
     return _report(outcome, args.json)
 
 

@@ -85,6 +85,33 @@ def no_credentials_in_logs(caplog):
     assert SITE_SECRET not in caplog.text and SITE_KEY_ID not in caplog.text
 
 
+def test_00_dry_run_on_an_empty_account_plans_everything_and_changes_nothing(env, capsys):
+    before, text = account(env.ec2), env.site.read_text()
+    code, out = env.cli(capsys, "prepare", "--dry-run")
+    assert code == 0, out
+    planned = [line for line in out.splitlines() if line.startswith("would ")]
+    assert [line.split(" (")[0].split(":")[0] for line in planned] == [
+        "would create a vpc",
+        "would create a subnet",
+        "would create an internet gateway",
+        "would attach <new internet gateway> to <new vpc>",
+        "would add the default route via <new internet gateway> to <main route table of the new vpc>",
+        "would allocate an elastic IP",
+        f"would create key pair 'bosh' and write its private key to {env.key}",
+        "would create security group bosh in <new vpc>",
+        "would add 5 rule(s) to <new security group>",
+        "would write microbosh.elastic_ip, network.security_group_id, network.subnet_id, network.vpc_id into "
+        f"{env.site}",
+    ]
+    assert "would create a subnet (10.0.0.0/24 in us-east-1a)" in out
+    assert out.rstrip().endswith("dry run: nothing was changed")
+    assert account(env.ec2) == before and env.site.read_text() == text and not env.key.exists()
+    code, out = env.cli(capsys, "prepare", "--dry-run", "--json")
+    plan = json.loads(out)
+    assert code == 0 and plan["dry_run"] is True and plan["site_updates"]["network.vpc_id"] == "<new vpc>"
+    assert account(env.ec2) == before
+
+
 def test_01_prepare_creates_the_guides_environment_and_check_passes(env, capsys):
     env.before = account(env.ec2)
     code, out = env.cli(capsys, "prepare")
@@ -110,6 +137,17 @@ def test_02_second_prepare_reuses_everything(env, capsys):
     assert "created" not in out and "allocated" not in out
     assert env.site.read_text() == text
     assert account(env.ec2) == snapshot
+    code, out = env.cli(capsys, "prepare", "--dry-run")
+    assert code == 0 and out.strip() == "dry run: nothing to change"
+    with env.site_values(network__vpc_id="", network__subnet_id="", microbosh__elastic_ip=""):
+        code, out = env.cli(capsys, "prepare", "--dry-run")  # ids lost from the site file: found by their tags
+    reused = [line.split(" ")[:3] for line in out.splitlines() if line.startswith("would ")]
+    assert code == 0 and reused[:3] == [
+        ["would", "reuse", "vpc"],
+        ["would", "reuse", "subnet"],
+        ["would", "reuse", "elastic"],
+    ]
+    assert reused[3:] == [["would", "write", "microbosh.elastic_ip,"]] and account(env.ec2) == snapshot
 
 
 def test_03_deleted_rule_is_named_and_restored(env, capsys):
@@ -127,6 +165,13 @@ def test_03_deleted_rule_is_named_and_restored(env, capsys):
     assert checks["security_group"]["status"] == "FAIL"
     assert "no inbound rule for tcp 6868 from 203.0.113.7/32 (bosh-init agent)" in checks["security_group"]["detail"]
     assert [n for n, c in checks.items() if c["status"] != "pass"] == ["security_group"]
+    snapshot = account(env.ec2)
+    code, out = env.cli(capsys, "prepare", "--dry-run")
+    changes = [line for line in out.splitlines() if line.startswith("would ") and "reuse" not in line]
+    assert code == 0 and changes == [
+        f"would add 1 rule(s) to {site_group}: tcp 6868 from 203.0.113.7/32 (bosh-init agent)"
+    ]
+    assert account(env.ec2) == snapshot and env.check(capsys)[0] == 1
     code, out = env.cli(capsys, "prepare")
     assert "added rule tcp 6868 from 203.0.113.7/32" in out
     assert env.check(capsys)[0] == 0
@@ -172,6 +217,11 @@ def test_05_wrong_zone_names_the_subnets_zone(env, capsys):
     assert code == 1
     assert "it is in us-east-1a, but aws.availability_zone is us-east-1b" in checks["subnet"]["detail"]
     assert checks["availability_zone"]["status"] == "pass"
+    snapshot = account(env.ec2)
+    with env.site_values(aws__availability_zone="us-east-1b"):
+        code, out = env.cli(capsys, "prepare")  # its own subnet, in another zone: reported, not moved
+    assert code == 1 and "has availability zone us-east-1a, the site file says us-east-1b: prepare does not move" in out
+    assert account(env.ec2) == snapshot
     with env.site_values(aws__availability_zone="us-west-2a"):
         code, checks = env.check(capsys)
     assert "is not in region us-east-1 (it is in us-west-2)" in checks["availability_zone"]["detail"]
@@ -268,6 +318,20 @@ def test_09c_director_elastic_ip(env, capsys):
 
 
 def test_10_teardown_leaves_the_account_as_found(env, capsys):
+    snapshot, text = account(env.ec2), env.site.read_text()
+    code, out = env.cli(capsys, "teardown", "--dry-run")
+    assert code == 0, out
+    planned = [line.split(" ")[:3] for line in out.splitlines() if line.startswith("would ")]
+    assert planned == [
+        ["would", "release", "elastic"],
+        ["would", "delete", "key"],
+        ["would", "delete", "security"],
+        ["would", "delete", "subnet"],
+        ["would", "delete", "internet"],
+        ["would", "delete", "vpc"],
+        ["would", "empty", "microbosh.elastic_ip,"],
+    ]
+    assert account(env.ec2) == snapshot and env.site.read_text() == text
     code, out = env.cli(capsys, "teardown")
     assert code == 0, out
     assert "deleted vpc" in out and "released elastic IP" in out
