@@ -1,11 +1,13 @@
 """Carrying a bundle directory through S3, or an S3-compatible store inside the closed network: where it
-lies (``S3Location``), what a transfer did (``Transfer``), and ``fetch``.
+lies (``S3Location``), what a transfer did (``Transfer``), ``fetch`` and its dry run ``plan_fetch``.
 
 ``fetch`` downloads ``SHA256SUMS`` first, then each file into ``NAME.part`` (resuming with a Range
 request after an interruption), hashing while it streams, and renames it into place only when the
 sha256 matches ``SHA256SUMS`` (and the object's metadata, when present).  A corrupted object is
 reported with its key and both checksums, and nothing of it is left behind.  ``SHA256SUMS`` is
 written last, so a directory with it is a complete bundle; ``bosh-install verify`` checks the rest.
+``plan_fetch`` reads ``SHA256SUMS`` and the objects' HEADs and makes fetch's own skip decision (same
+size and sha256 in ``dest``) without writing anything (``FetchPlan``).
 Its counterpart on the connected side is ``bundler.core.s3publish``.
 
 Both take an S3 client (``bundler.core.awssession.AwsAccess.client("s3")``).  Imports the digest,
@@ -109,11 +111,8 @@ def head_object(s3: Any, loc: S3Location, name: str) -> dict[str, Any] | None:
         raise FetchError(f"{loc.url}{name}: {_error(exc)}") from None
 
 
-def fetch(s3: Any, loc: S3Location, dest: Path, *, progress: Progress | None = None) -> Transfer:
-    """Download the bundle at ``loc`` into ``dest``, verified; safe to run again after an interruption."""
-    dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
-    report = Transfer()
+def _remote_sums(s3: Any, loc: S3Location) -> tuple[bytes, dict[str, str]]:
+    """The published ``SHA256SUMS``: its bytes (checked against its recorded sha256) and its entries."""
     try:
         obj = s3.get_object(Bucket=loc.bucket, Key=loc.key(SUMS))
         sums_bytes = obj["Body"].read()
@@ -124,7 +123,15 @@ def fetch(s3: Any, loc: S3Location, dest: Path, *, progress: Progress | None = N
     recorded = obj.get("Metadata", {}).get("sha256")
     if recorded and recorded != hashlib.sha256(sums_bytes).hexdigest():
         raise IntegrityError(f"{loc.url}{SUMS}: its content does not match its recorded sha256; publish again")
-    sums = read_sums(sums_bytes.decode("utf-8"), f"{loc.url}{SUMS}")
+    return sums_bytes, read_sums(sums_bytes.decode("utf-8"), f"{loc.url}{SUMS}")
+
+
+def fetch(s3: Any, loc: S3Location, dest: Path, *, progress: Progress | None = None) -> Transfer:
+    """Download the bundle at ``loc`` into ``dest``, verified; safe to run again after an interruption."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    report = Transfer()
+    sums_bytes, sums = _remote_sums(s3, loc)
     try:
         for name in sorted(sums):
             _fetch_file(s3, loc, name, sums[name], dest, report, progress)
@@ -136,21 +143,76 @@ def fetch(s3: Any, loc: S3Location, dest: Path, *, progress: Progress | None = N
     return report
 
 
-def _fetch_file(
-    s3: Any, loc: S3Location, name: str, sha256: str, dest: Path, report: Transfer, progress: Progress | None
-) -> None:
-    target = dest / name
+@dataclass
+class FetchPlan:
+    """What a fetch would do (``--dry-run``): nothing is downloaded, ``dest`` is not written."""
+
+    download: dict[str, int] = field(default_factory=dict)  # name -> size of each file it would download
+    partial: dict[str, int] = field(default_factory=dict)  # name -> bytes of its NAME.part already there
+    skipped: list[str] = field(default_factory=list)  # complete in dest: same size and sha256
+
+    def to_json(self) -> dict[str, Any]:
+        return {"download": self.download, "partial": self.partial, "skipped": self.skipped}
+
+    def lines(self, loc: S3Location, dest: Path) -> list[str]:
+        """The plan for a reader: one line per file to download, then the summary line."""
+        out = []
+        for name, size in self.download.items():
+            have = self.partial.get(name)
+            resume = f", resuming at {format_size(have)} already in {name}.part" if have else ""
+            out.append(f"would download {name} ({format_size(size)}){resume}")
+        out.append(
+            f"dry run: would fetch {len(self.download)} file(s), {format_size(sum(self.download.values()))}; "
+            f"{len(self.skipped)} already complete in {dest}; {loc.url}"
+        )
+        return out
+
+
+def plan_fetch(s3: Any, loc: S3Location, dest: Path) -> FetchPlan:
+    """What ``fetch(s3, loc, dest)`` would download; reads the store and ``dest``, writes nothing."""
+    dest = Path(dest)
+    plan = FetchPlan()
+    _, sums = _remote_sums(s3, loc)
+    try:
+        for name in sorted(sums):
+            size = _remote_size(s3, loc, name, sums[name])
+            if _complete(dest / name, size, sums[name]):
+                plan.skipped.append(name)
+                continue
+            plan.download[name] = size
+            part = dest / (name + ".part")
+            if part.is_file() and 0 < part.stat().st_size <= size:
+                plan.partial[name] = part.stat().st_size
+    except Exception as exc:
+        raise store_error(exc, f"planning a fetch of {loc.url}") from None
+    return plan
+
+
+def _remote_size(s3: Any, loc: S3Location, name: str, sha256: str) -> int:
+    """The size of the object ``name``; an error when it is missing or records another sha256."""
     head = head_object(s3, loc, name)
     if head is None:
         raise FetchError(f"{loc.url}{name}: listed in {SUMS} but not in the bucket; publish again")
-    size = head["ContentLength"]
     recorded = head.get("Metadata", {}).get("sha256")
     if recorded and recorded != sha256:
         raise IntegrityError(
             f"{loc.url}{name}: the object records sha256 {recorded}, {SUMS} says {sha256}: the bucket mixes two "
             "bundles; publish again into an empty prefix"
         )
-    if target.is_file() and target.stat().st_size == size and sha256_file(target) == sha256:
+    return head["ContentLength"]
+
+
+def _complete(target: Path, size: int, sha256: str) -> bool:
+    """Whether ``target`` is already the file: fetch's skip decision (size, then sha256)."""
+    return target.is_file() and target.stat().st_size == size and sha256_file(target) == sha256
+
+
+def _fetch_file(
+    s3: Any, loc: S3Location, name: str, sha256: str, dest: Path, report: Transfer, progress: Progress | None
+) -> None:
+    target = dest / name
+    size = _remote_size(s3, loc, name, sha256)
+    if _complete(target, size, sha256):
         report.skipped.append(name)
         return
     target.parent.mkdir(parents=True, exist_ok=True)

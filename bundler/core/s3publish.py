@@ -8,8 +8,13 @@ multipart uploads; an interrupted publish resumes: the pending upload is found a
 already there is compared with the local bytes (its ETag is the part's MD5) and only missing or
 different parts are sent.  Objects already complete with the right sha256 are skipped.
 
+``plan_publish`` is its dry run: the same local checks (``SHA256SUMS`` well-formed, every file it
+lists present; the files themselves are not hashed), then only reads of the store (HeadObject,
+ListMultipartUploads, ListParts) to say what a publish would upload, skip, resume and withdraw
+(``PublishPlan``).
+
 Takes an S3 client (``bundler.core.awssession.AwsAccess.client("s3")``).  Imports
-``bundler.core.s3`` (location, report, store errors), ``SHA256SUMS`` reading and the errors.
+``bundler.core.s3`` (location, report, store errors), ``SHA256SUMS`` reading, sizes and the errors.
 """
 
 from __future__ import annotations
@@ -17,12 +22,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bundler.core.errors import InputError, IntegrityError
 from bundler.core.s3 import Progress, S3Location, Transfer, head_object, store_error
+from bundler.core.sizes import format_size
 from bundler.core.sums import SUMS, read_sums
 
 log = logging.getLogger(__name__)
@@ -35,15 +41,8 @@ def _b64(digest: bytes) -> str:
     return base64.b64encode(digest).decode()
 
 
-def publish(
-    s3: Any,
-    bundle: Path,
-    loc: S3Location,
-    *,
-    part_size: int = PART_SIZE,
-    progress: Progress | None = None,
-) -> Transfer:
-    """Upload the bundle directory ``bundle`` to ``loc``; safe to run again after an interruption."""
+def _local_bundle(bundle: Path, part_size: int) -> tuple[str, dict[str, str]]:
+    """The bundle's ``SHA256SUMS`` text and entries, once the part size and every listed file are checked."""
     if part_size < MIN_PART_SIZE:
         raise InputError(f"part size {part_size} is below S3's minimum of {MIN_PART_SIZE} bytes")
     sums_path = Path(bundle) / SUMS
@@ -55,11 +54,35 @@ def publish(
     missing = [name for name in sums if not (Path(bundle) / name).is_file()]
     if missing:
         raise InputError(f"{bundle}: files listed in {SUMS} are missing: {', '.join(missing)}")
+    return sums_text, sums
+
+
+def _sums_head(s3: Any, loc: S3Location, sums_text: str) -> tuple[dict[str, Any] | None, bool]:
+    """The HEAD of the ``SHA256SUMS`` published at ``loc`` and whether it is another bundle's (to withdraw)."""
+    head = head_object(s3, loc, SUMS)
+    digest = hashlib.sha256(sums_text.encode()).hexdigest()
+    return head, bool(head and head.get("Metadata", {}).get("sha256") != digest)
+
+
+def _in_place(head: dict[str, Any] | None, sha256: str, size: int) -> bool:
+    """Whether the object is already the file: its recorded sha256 and its size."""
+    return bool(head and head.get("Metadata", {}).get("sha256") == sha256 and head.get("ContentLength") == size)
+
+
+def publish(
+    s3: Any,
+    bundle: Path,
+    loc: S3Location,
+    *,
+    part_size: int = PART_SIZE,
+    progress: Progress | None = None,
+) -> Transfer:
+    """Upload the bundle directory ``bundle`` to ``loc``; safe to run again after an interruption."""
+    sums_text, sums = _local_bundle(bundle, part_size)
     report = Transfer()
-    sums_digest = hashlib.sha256(sums_text.encode()).hexdigest()
     try:
-        head = head_object(s3, loc, SUMS)
-        if head and head.get("Metadata", {}).get("sha256") != sums_digest:
+        head, withdraw = _sums_head(s3, loc, sums_text)
+        if withdraw:
             # another bundle was published here: withdraw its SHA256SUMS first, so that nobody fetches
             # a mix of the two while this one goes up
             log.info("%s%s: replacing the bundle published there", loc.url, SUMS)
@@ -75,7 +98,7 @@ def publish(
                 Bucket=loc.bucket,
                 Key=loc.key(SUMS),
                 Body=body,
-                Metadata={"sha256": sums_digest},
+                Metadata={"sha256": hashlib.sha256(body).hexdigest()},
                 ChecksumSHA256=_b64(hashlib.sha256(body).digest()),
             )
             report.sent.append(SUMS)
@@ -83,6 +106,56 @@ def publish(
     except Exception as exc:
         raise store_error(exc, f"publishing to {loc.url}") from None
     return report
+
+
+@dataclass
+class PublishPlan:
+    """What a publish would do (``--dry-run``): nothing is sent, nothing in the store changes."""
+
+    upload: dict[str, int] = field(default_factory=dict)  # name -> size of each file it would upload
+    resume: dict[str, int] = field(default_factory=dict)  # name -> parts of a pending upload already there
+    skipped: list[str] = field(default_factory=list)  # already in the store with the right sha256 and size
+    withdraw: bool = False  # another bundle's SHA256SUMS is at the prefix: it would be deleted first
+
+    def to_json(self) -> dict[str, Any]:
+        return {"upload": self.upload, "resume": self.resume, "skipped": self.skipped, "withdraw": self.withdraw}
+
+    def lines(self, loc: S3Location) -> list[str]:
+        """The plan for a reader: the withdrawal, one line per file to upload, then the summary line."""
+        out = [f"would withdraw {loc.url}{SUMS}: another bundle's, deleted first"] if self.withdraw else []
+        for name, size in self.upload.items():
+            parts = self.resume.get(name)
+            resume = f", resuming an upload with {parts} part(s) already there" if parts else ""
+            out.append(f"would upload {name} ({format_size(size)}){resume}")
+        out.append(
+            f"dry run: would publish {len(self.upload)} file(s), {format_size(sum(self.upload.values()))}; "
+            f"{len(self.skipped)} already in place; {loc.url}"
+        )
+        return out
+
+
+def plan_publish(s3: Any, bundle: Path, loc: S3Location, *, part_size: int = PART_SIZE) -> PublishPlan:
+    """What ``publish`` would do, from the local checks and read-only calls to the store."""
+    sums_text, sums = _local_bundle(bundle, part_size)
+    plan = PublishPlan()
+    try:
+        head, plan.withdraw = _sums_head(s3, loc, sums_text)
+        for name in sorted(sums):
+            size = (Path(bundle) / name).stat().st_size
+            if _in_place(head_object(s3, loc, name), sums[name], size):
+                plan.skipped.append(name)
+                continue
+            plan.upload[name] = size
+            uploads = _uploads(s3, loc, loc.key(name)) if size > part_size else []
+            if uploads:
+                plan.resume[name] = len(_parts(s3, loc, loc.key(name), uploads[-1]["UploadId"]))
+        if head and not plan.withdraw:
+            plan.skipped.append(SUMS)
+        else:
+            plan.upload[SUMS] = len(sums_text.encode())
+    except Exception as exc:
+        raise store_error(exc, f"planning a publish to {loc.url}") from None
+    return plan
 
 
 def _publish_file(
@@ -96,8 +169,7 @@ def _publish_file(
     progress: Progress | None,
 ) -> None:
     size = path.stat().st_size
-    head = head_object(s3, loc, name)
-    if head and head.get("Metadata", {}).get("sha256") == sha256 and head.get("ContentLength") == size:
+    if _in_place(head_object(s3, loc, name), sha256, size):
         log.info("%s: already in %s", name, loc.url)
         report.skipped.append(name)
         return
@@ -201,24 +273,34 @@ class _Upload:
         return etag
 
 
-def _pending_upload(s3: Any, loc: S3Location, key: str) -> tuple[str | None, dict[int, dict[str, Any]]]:
-    """The newest unfinished multipart upload of ``key`` and its parts; older ones are aborted."""
+def _uploads(s3: Any, loc: S3Location, key: str) -> list[dict[str, Any]]:
+    """The unfinished multipart uploads of ``key``, oldest first."""
     uploads = [
         u
         for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=loc.bucket, Prefix=key)
         for u in page.get("Uploads", [])
         if u["Key"] == key
     ]
-    if not uploads:
-        return None, {}
-    uploads.sort(key=lambda u: u["Initiated"])
-    for stale in uploads[:-1]:
-        s3.abort_multipart_upload(Bucket=loc.bucket, Key=key, UploadId=stale["UploadId"])
-    upload_id = uploads[-1]["UploadId"]
-    parts = {
+    return sorted(uploads, key=lambda u: u["Initiated"])
+
+
+def _parts(s3: Any, loc: S3Location, key: str, upload_id: str) -> dict[int, dict[str, Any]]:
+    """The parts the store already has of one multipart upload, by number."""
+    return {
         p["PartNumber"]: p
         for page in s3.get_paginator("list_parts").paginate(Bucket=loc.bucket, Key=key, UploadId=upload_id)
         for p in page.get("Parts", [])
     }
+
+
+def _pending_upload(s3: Any, loc: S3Location, key: str) -> tuple[str | None, dict[int, dict[str, Any]]]:
+    """The newest unfinished multipart upload of ``key`` and its parts; older ones are aborted."""
+    uploads = _uploads(s3, loc, key)
+    if not uploads:
+        return None, {}
+    for stale in uploads[:-1]:
+        s3.abort_multipart_upload(Bucket=loc.bucket, Key=key, UploadId=stale["UploadId"])
+    upload_id = uploads[-1]["UploadId"]
+    parts = _parts(s3, loc, key, upload_id)
     log.info("%s: resuming upload with %d part(s) already sent", key, len(parts))
     return upload_id, parts

@@ -5,6 +5,8 @@ The AWS access is the command line's (``--profile``, ``--region``, ``--endpoint-
 both give a value), and its keys are kept out of the logs while the download runs.  It holds the
 state directory's lock (``installer.statelock``) while it runs, as install and deploy do, when the
 host has a state directory (a fetch before the first install has nothing to serialise with).
+``--dry-run`` reads the published ``SHA256SUMS`` and says which files would be downloaded and which
+are already complete in DIR; it writes nothing (not even DIR) and takes no lock.
 """
 
 from __future__ import annotations
@@ -16,9 +18,8 @@ import os
 from pathlib import Path
 
 from bundler.core.awssession import TRANSFER, AwsAccess, add_arguments
-from bundler.core.cliapp import add_json_option, example, print_json
-from bundler.core.progress import TermProgress
-from bundler.core.s3 import fetch, parse_s3_url, summary
+from bundler.core.cliapp import add_dry_run_option, add_json_option, example, print_json, progress_for
+from bundler.core.s3 import fetch, parse_s3_url, plan_fetch, summary
 from installer.aws.session import quiet_secrets
 from installer.site.credentials import site_access
 from installer.site.model import load_site
@@ -42,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--state-dir", type=Path, default=DEFAULT_STATE_DIR, help="locked while fetching (default: %(default)s)"
     )
     add_arguments(p)
+    add_dry_run_option(p)
     add_json_option(p)
     p.set_defaults(func=run)
 
@@ -69,7 +71,9 @@ def _lock(state_dir: Path) -> contextlib.AbstractContextManager:
 def run(args: argparse.Namespace) -> int:
     loc = parse_s3_url(args.url)
     access = access_of(args)
-    bar = TermProgress(quiet=args.json).bar("fetch")
+    if args.dry_run:
+        return _dry_run(args, access)
+    bar = progress_for(args).bar("fetch")
     try:
         with _lock(args.state_dir), quiet_secrets(access.secrets):
             report = fetch(access.client("s3", settings=TRANSFER), loc, args.dest, progress=lambda _, n: bar.advance(n))
@@ -80,4 +84,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(summary("fetched", loc, report))
         print(f"next: bosh-install verify {args.dest}")
+    return 0
+
+
+def _dry_run(args: argparse.Namespace, access: AwsAccess) -> int:
+    """What a fetch would download; reads the store and DIR, writes nothing, takes no lock."""
+    loc = parse_s3_url(args.url)
+    with quiet_secrets(access.secrets):
+        plan = plan_fetch(access.client("s3", settings=TRANSFER), loc, args.dest)
+    if args.json:
+        print_json(plan.to_json())
+    else:
+        print("\n".join(plan.lines(loc, args.dest)))
     return 0

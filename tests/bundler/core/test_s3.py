@@ -12,6 +12,7 @@ from bundler import cli as bundle_cli
 from bundler.core.errors import FetchError, InputError, IntegrityError
 from bundler.core.s3 import S3Location, fetch, parse_s3_url
 from bundler.core.s3publish import MIN_PART_SIZE, publish
+from bundler.core.sizes import format_size
 from installer import cli as install_cli
 from tests.support.motoserver import MotoServer
 
@@ -204,3 +205,117 @@ def test_sums_naming_a_path_outside_the_directory_are_refused(aws, tmp_path):
     with pytest.raises(InputError, match="is not a file name inside the bundle"):
         fetch(s3, S3Location(BUCKET, "evil/"), tmp_path / "got")
     assert not (tmp_path / "etc").exists()
+
+
+def snapshot(s3, bucket: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Every object (key, ETag) and every pending multipart upload (key, id) of ``bucket``."""
+    objects = [
+        (o["Key"], o["ETag"])
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        for o in page.get("Contents", [])
+    ]
+    uploads = [(u["Key"], u["UploadId"]) for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])]
+    return sorted(objects), sorted(uploads)
+
+
+def dry_publish(aws, bundle, url: str, capsys, *extra: str) -> dict:
+    argv = ["publish", str(bundle), url, "--endpoint-url", aws.endpoint_url, "--part-size", "5", "--dry-run"]
+    assert bundle_cli.main([*argv, *extra]) == 0
+    out = capsys.readouterr().out
+    return json.loads(out) if "--json" in extra else out
+
+
+def test_publish_dry_run_lists_every_file_and_leaves_an_empty_bucket_empty(aws, bundle, capsys):
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="dry-empty")
+    plan = dry_publish(aws, bundle, "s3://dry-empty/b", capsys, "--json")
+    sizes = {p.name: p.stat().st_size for p in bundle.iterdir()}
+    assert plan == {"upload": sizes, "resume": {}, "skipped": [], "withdraw": False}
+    assert snapshot(s3, "dry-empty") == ([], [])
+    text = dry_publish(aws, bundle, "s3://dry-empty/b", capsys)
+    assert "would upload payload.7z.001 (12.6 MB)\n" in text
+    total = format_size(sum(sizes.values()))
+    assert text.endswith(f"dry run: would publish 7 file(s), {total}; 0 already in place; s3://dry-empty/b/\n")
+    assert snapshot(s3, "dry-empty") == ([], [])
+
+
+def test_publish_dry_run_names_only_the_changed_files_and_the_withdrawal(aws, bundle, tmp_path, capsys):
+    s3, url = aws.client("s3"), f"s3://{BUCKET}/dry/changed"
+    publish(s3, bundle, parse_s3_url(url), part_size=MIN_PART_SIZE)
+    plan = dry_publish(aws, bundle, url, capsys, "--json")
+    assert plan["upload"] == {} and len(plan["skipped"]) == 7 and not plan["withdraw"]
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    files = {p.name: p.read_bytes() for p in bundle.iterdir() if p.name != "SHA256SUMS"}
+    files["payload.7z.003"] = os.urandom(3 * MiB)
+    files["install.sh"] = b"#!/bin/sh\necho install, again\n"
+    for name, data in files.items():
+        (changed / name).write_bytes(data)
+    (changed / "SHA256SUMS").write_text(
+        "".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n" for n, d in sorted(files.items()))
+    )
+    before = snapshot(s3, BUCKET)
+    plan = dry_publish(aws, changed, url, capsys, "--json")
+    assert sorted(plan["upload"]) == ["SHA256SUMS", "install.sh", "payload.7z.003"]
+    assert plan["upload"]["payload.7z.003"] == 3 * MiB and plan["withdraw"] is True
+    assert plan["skipped"] == ["bootstrap.tar.gz", "bundle.lock", "payload.7z.001", "payload.7z.002"]
+    text = dry_publish(aws, changed, url, capsys)
+    assert text.startswith(f"would withdraw {url}/SHA256SUMS: another bundle's, deleted first\n")
+    assert snapshot(s3, BUCKET) == before
+
+
+def test_publish_dry_run_reports_the_pending_upload_it_would_resume(aws, bundle, capsys):
+    s3, url = aws.client("s3"), f"s3://{BUCKET}/dry/resume"
+
+    sent = []
+
+    def cut_after_two_parts(name, nbytes):
+        sent.append(name)
+        if name == "payload.7z.002" and sent.count(name) == 2:
+            raise Interrupt()
+
+    with pytest.raises(Interrupt):
+        publish(s3, bundle, parse_s3_url(url), part_size=MIN_PART_SIZE, progress=cut_after_two_parts)
+    before = snapshot(s3, BUCKET)
+    plan = dry_publish(aws, bundle, url, capsys, "--json")
+    assert plan["resume"] == {"payload.7z.002": 2}
+    assert sorted(plan["upload"]) == ["SHA256SUMS", "payload.7z.002", "payload.7z.003"]
+    assert "would upload payload.7z.002 (12.6 MB), resuming an upload with 2 part(s) already there" in (
+        dry_publish(aws, bundle, url, capsys)
+    )
+    assert snapshot(s3, BUCKET) == before
+
+
+def test_publish_dry_run_checks_the_local_bundle_first(aws, bundle, tmp_path, capsys):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "SHA256SUMS").write_text(f"{'0' * 64}  payload.7z.001\n")
+    argv = ["publish", str(broken), f"s3://{BUCKET}/dry/broken", "--endpoint-url", aws.endpoint_url, "--dry-run"]
+    assert bundle_cli.main(argv) == 2
+    assert "files listed in SHA256SUMS are missing: payload.7z.001" in capsys.readouterr().err
+
+
+def test_fetch_dry_run_writes_nothing_takes_no_lock_and_skips_complete_files(aws, bundle, tmp_path, capsys):
+    from installer.statelock import state_lock
+
+    url = f"s3://{BUCKET}/dry/fetch"
+    publish(aws.client("s3"), bundle, parse_s3_url(url), part_size=MIN_PART_SIZE)
+    dest, state = tmp_path / "nothing" / "here", tmp_path / "state"
+    argv = ["fetch", url, str(dest), "--endpoint-url", aws.endpoint_url, "--state-dir", str(state), "--dry-run"]
+    with state_lock(state, "install"):  # another run holds the state directory: a dry run still answers
+        assert install_cli.main([*argv, "--json"]) == 0
+        plan = json.loads(capsys.readouterr().out)
+        assert install_cli.main(argv[:-1]) == 2  # the real fetch waits its turn
+        assert "held by process" in capsys.readouterr().err
+    sizes = {p.name: p.stat().st_size for p in bundle.iterdir() if p.name != "SHA256SUMS"}
+    assert plan == {"download": sizes, "partial": {}, "skipped": []}
+    assert not (tmp_path / "nothing").exists()
+    assert install_cli.main(argv[:-1]) == 0
+    capsys.readouterr()
+    (dest / "install.sh").write_bytes(b"#!/bin/sh\necho tampered\n")
+    assert install_cli.main([*argv, "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["download"] == {"install.sh": sizes["install.sh"]} and len(plan["skipped"]) == 5
+    (dest / "install.sh").write_bytes((bundle / "install.sh").read_bytes())
+    assert install_cli.main(argv) == 0
+    assert capsys.readouterr().out == f"dry run: would fetch 0 file(s), 0 B; 6 already complete in {dest}; {url}/\n"
