@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import threading
 from pathlib import Path
 
@@ -15,27 +14,13 @@ import py7zr
 import pytest
 
 from bundler import cli
-from bundler.build import build_bundle
 from bundler.core.archive import Member
 from bundler.core.bundlemeta import new_meta
 from bundler.core.extract import extract_payload, member_problems
 from bundler.core.lock import parse_lock, read_lock
 from installer import cli as install_cli
+from tests.support.smallbundle import copy_bundle, small_bundle, snapshot
 from tests.support.synthetic import artifact, file_url, make_files, write_test_lock
-
-
-def snapshot(d: Path) -> dict[str, tuple[int, bytes | str]]:
-    """Every entry under ``d`` with its mode and content (or link target): to prove nothing changed."""
-    out: dict[str, tuple[int, bytes | str]] = {}
-    for p in sorted(d.rglob("*")):
-        st = p.lstat()
-        if p.is_symlink():
-            out[p.relative_to(d).as_posix()] = (st.st_mode, os.readlink(p))
-        elif p.is_file():
-            out[p.relative_to(d).as_posix()] = (st.st_mode, p.read_bytes())
-        else:
-            out[p.relative_to(d).as_posix()] = (st.st_mode, "")
-    return out
 
 
 def one_line(capsys, prog: str) -> str:
@@ -50,18 +35,12 @@ def one_line(capsys, prog: str) -> str:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("tpl")
-    files = make_files(tmp / "src", {"alpha": 30_000, "beta": 2_000})
-    write_test_lock(tmp / "bundle.lock", [artifact(n, d, file_url(tmp / "src" / n)) for n, d in files.items()])
-    build_bundle(tmp / "bundle.lock", tmp / "bundle", cache=tmp / "cache", meta=new_meta(3))
-    return tmp / "bundle"
+    return small_bundle(tmp_path_factory.mktemp("tpl"), {"alpha": 30_000, "beta": 2_000}, new_meta(3))
 
 
 @pytest.fixture
 def bundle(template, tmp_path):
-    out = tmp_path / "bundle"
-    subprocess.run(["cp", "-a", str(template), str(out)], check=True)
-    return out
+    return copy_bundle(template, tmp_path / "bundle")
 
 
 def verify_both(bundle: Path, capsys) -> str:

@@ -15,12 +15,11 @@ from pathlib import Path
 import pytest
 
 from bundler import cli
-from bundler.build import build_bundle
 from bundler.core.bundlemeta import META, new_meta, read_meta
 from bundler.core.signing import SIGNATURE
 from installer import cli as install_cli
 from installer.state import StateDir
-from tests.support.synthetic import artifact, file_url, make_files, write_test_lock
+from tests.support.smallbundle import copy_bundle, small_bundle, snapshot
 
 
 def _gen_key(home: Path, uid: str) -> tuple[str, Path]:
@@ -61,22 +60,12 @@ def keys():
 def template(tmp_path_factory, keys):
     """One signed bundle (serial 5), copied per test."""
     tmp = tmp_path_factory.mktemp("signed")
-    files = make_files(tmp / "src", {"alpha": 20_000, "beta": 3_000})
-    arts = [artifact(n, d, file_url(tmp / "src" / n)) for n, d in files.items()]
-    write_test_lock(tmp / "bundle.lock", arts)
-    build_bundle(tmp / "bundle.lock", tmp / "bundle", cache=tmp / "cache", meta=new_meta(5), sign_key=keys["ours"])
-    return tmp / "bundle"
+    return small_bundle(tmp, {"alpha": 20_000, "beta": 3_000}, new_meta(5), sign_key=keys["ours"])
 
 
 @pytest.fixture
 def bundle(template, tmp_path):
-    out = tmp_path / "bundle"
-    subprocess.run(["cp", "-a", str(template), str(out)], check=True)
-    return out
-
-
-def listing(d: Path) -> dict[str, bytes]:
-    return {p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+    return copy_bundle(template, tmp_path / "bundle")
 
 
 def both(args: list[str]) -> list[int]:
@@ -84,11 +73,11 @@ def both(args: list[str]) -> list[int]:
 
 
 def test_signed_bundle_verifies_on_both_sides(bundle, keys, capsys):
-    before = listing(bundle)
+    before = snapshot(bundle)
     assert both(["verify", str(bundle), "--keyring", str(keys["ring"])]) == [0, 0]
     out = capsys.readouterr().out
     assert out.count("OK") == 2 and f"signed by {keys['ours']}" in out
-    assert listing(bundle) == before  # verification writes nothing
+    assert snapshot(bundle) == before  # verification writes nothing
     meta = read_meta(bundle)
     assert meta.serial == 5 and meta.tool_version
     assert META in (bundle / "SHA256SUMS").read_text()  # the serial is inside the signed scope
@@ -177,20 +166,18 @@ def test_metadata_edited_after_signing_refused(bundle, keys, capsys):
 
 
 def test_expired_bundle_refused(tmp_path, keys, capsys):
-    files = make_files(tmp_path / "src", {"alpha": 100})
-    write_test_lock(tmp_path / "bundle.lock", [artifact("alpha", files["alpha"], file_url(tmp_path / "src" / "alpha"))])
     meta = new_meta(7, expires_days=1, now=1_000_000_000)  # expired in 2001
-    build_bundle(tmp_path / "bundle.lock", tmp_path / "b", cache=tmp_path / "c", meta=meta, sign_key=keys["ours"])
-    assert cli.main(["verify", str(tmp_path / "b"), "--keyring", str(keys["ring"])]) == 1
+    bundle = small_bundle(tmp_path, {"alpha": 100}, meta, sign_key=keys["ours"])
+    assert cli.main(["verify", str(bundle), "--keyring", str(keys["ring"])]) == 1
     assert "bundle.json: the bundle expired on 2001-09-10T01:46:40Z (serial 7)" in capsys.readouterr().out
 
 
 def test_sign_with_unknown_key_leaves_nothing(bundle, capsys):
     (bundle / SIGNATURE).unlink()
-    before = listing(bundle)
+    before = snapshot(bundle)
     assert cli.main(["sign", str(bundle), "--sign-key", "NOSUCHKEY0000"]) == 2
     assert "signing" in capsys.readouterr().err
-    assert listing(bundle) == before
+    assert snapshot(bundle) == before
 
 
 def test_sign_existing_bundle_adds_metadata_into_sums(bundle, keys, capsys):
@@ -212,11 +199,11 @@ def test_older_serial_than_installed_refused(bundle, keys, tmp_path, capsys):
     state = StateDir.for_root(root, True, None)
     state.record_serial(9, "test")
     assert (state.installed.stat().st_mode & 0o777) == 0o600
-    before = listing(root)
+    before = snapshot(root)
     assert _install(bundle, root, "--keyring", str(keys["ring"])) == 2
     err = capsys.readouterr().err
     assert "bundle.json: serial 5 is older than the installed bundle's 9" in err and "--allow-downgrade" in err
-    assert err.count("\n") == 1 and listing(root) == before
+    assert err.count("\n") == 1 and snapshot(root) == before
     _install(bundle, root, "--keyring", str(keys["ring"]), "--allow-downgrade")
     assert "refusing a downgrade" not in capsys.readouterr().err
 
