@@ -8,7 +8,8 @@ as it streams, its sha256 computed in the same pass and its contents checked too
 (``bundler.core.bosh.check``, the same check build and verify run): a wrong file is refused before
 it can enter a lock.  A light stemcell's AMI map is read from its ``stemcell.MF`` into the lock
 (``meta["ami"]``) so the installer can refuse a region it has no AMI for.  ``resolve_releases`` and
-``resolve_stemcells`` are the entry points ``bundler.resolve`` calls.
+``resolve_stemcells`` are the entry points ``bundler.resolve`` calls; ``Candidate`` and
+``download_and_inspect`` serve ``bundler.director.resolve`` too (the tarballs bosh-deployment names).
 
 Imports ``bundler.core``, ``bundler.net.lockfetch`` and ``bundler.spec``.
 """
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["resolve_releases", "resolve_stemcells", "stemcell_filename"]
+__all__ = ["Candidate", "download_and_inspect", "resolve_releases", "resolve_stemcells", "stemcell_filename"]
 
 
 def stemcell_filename(name: str, version: str, variant: str) -> str:
@@ -46,8 +47,12 @@ def stemcell_filename(name: str, version: str, variant: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Candidate:
-    """A tarball to lock: where it is and the checksums some authority gave for it."""
+class Candidate:
+    """A tarball to lock: where it is and the checksums some authority gave for it.
+
+    ``trust`` is the lock's trust for it (``pinned``, ``bosh-io``, ``pinned-by-bosh-deployment``);
+    ``source`` names that authority in messages ("the spec", "bosh.io", "bosh-deployment").  At least
+    one of ``sha1`` and ``sha256`` is set: the download is checked against it."""
 
     url: str
     version: str  # "latest" only for a pinned URL whose version we learn from the tarball
@@ -95,10 +100,10 @@ def _agree(what: str, pinned: str | None, published: str | None, algo: str, sour
         )
 
 
-def _release_candidate(spec: Spec, rel: ReleaseSpec, ctx: LockContext) -> _Candidate:
+def _release_candidate(spec: Spec, rel: ReleaseSpec, ctx: LockContext) -> Candidate:
     what = f"release {rel.name} {rel.version}"
     if rel.url:
-        return _Candidate(rel.url, rel.version, rel.sha1, rel.sha256, "pinned", "the spec")
+        return Candidate(rel.url, rel.version, rel.sha1, rel.sha256, "pinned", "the spec")
     api = f"{spec.bosh_io_url}/api/v1/releases/{rel.repo}"
     entries = _api(ctx, api, what)
     if not entries:
@@ -109,10 +114,10 @@ def _release_candidate(spec: Spec, rel: ReleaseSpec, ctx: LockContext) -> _Candi
     return _from_boshio(f"{what}: the bosh.io entry for {rel.repo} {entry.get('version')}", rel, entry, entry)
 
 
-def _stemcell_candidate(spec: Spec, st: StemcellSpec, ctx: LockContext) -> _Candidate:
+def _stemcell_candidate(spec: Spec, st: StemcellSpec, ctx: LockContext) -> Candidate:
     what = f"stemcell {st.name} {st.version} ({st.variant})"
     if st.url:
-        return _Candidate(st.url, st.version, st.sha1, st.sha256, "pinned", "the spec")
+        return Candidate(st.url, st.version, st.sha1, st.sha256, "pinned", "the spec")
     api = f"{spec.bosh_io_url}/api/v1/stemcells/{st.name}"
     entries = _api(ctx, api, what)
     entry = _pick([e for e in entries if isinstance(e.get(st.variant), dict)], st.version)
@@ -128,7 +133,7 @@ def _stemcell_candidate(spec: Spec, st: StemcellSpec, ctx: LockContext) -> _Cand
     return _from_boshio(f"{what}: the bosh.io entry", st, entry, entry[st.variant])
 
 
-def _from_boshio(entry_name: str, pin: ReleaseSpec | StemcellSpec, entry: dict, source: dict) -> _Candidate:
+def _from_boshio(entry_name: str, pin: ReleaseSpec | StemcellSpec, entry: dict, source: dict) -> Candidate:
     """The candidate a bosh.io entry gives; checksums the spec pins must agree with bosh.io's."""
     url, sha1, sha256 = source.get("url"), source.get("sha1"), source.get("sha256")
     if not url or not (sha1 or sha256):
@@ -139,7 +144,7 @@ def _from_boshio(entry_name: str, pin: ReleaseSpec | StemcellSpec, entry: dict, 
     what = entry_name.split(":", 1)[0]
     _agree(what, pin.sha1, sha1, "sha1", "bosh.io")
     _agree(what, pin.sha256, sha256, "sha256", "bosh.io")
-    return _Candidate(
+    return Candidate(
         str(url),
         str(entry["version"]),
         (pin.sha1 or sha1 or "").lower() or None,
@@ -149,11 +154,17 @@ def _from_boshio(entry_name: str, pin: ReleaseSpec | StemcellSpec, entry: dict, 
     )
 
 
-def _download_and_inspect(
-    ctx: LockContext, cand: _Candidate, kind: str, variant: str | None, what: str
+def download_and_inspect(
+    ctx: LockContext, cand: Candidate, kind: str, variant: str | None, what: str
 ) -> dict[str, Any]:
-    """The facts of the verified tarball at ``cand.url`` (sha256, size, sha1, identity), from the lock
-    cache's index or by downloading it once into the cache."""
+    """The facts of the verified tarball at ``cand.url``, from the lock cache's index or by downloading
+    it once into the cache.
+
+    ``kind`` is ``release`` or ``stemcell`` (``variant`` ``light``/``regular`` for a stemcell, else
+    None); ``what`` names it in messages.  The download is refused (``IntegrityError``, nothing kept)
+    unless its sha1/sha256 match ``cand`` and its contents pass ``bundler.core.bosh.check``.  Returns
+    ``sha1``, ``sha256``, ``size`` and what the manifest inside says (``kind``, ``name``, ``version``;
+    for a stemcell ``variant`` and ``operating_system``, for a light one ``ami``)."""
     key = f"{kind} sha1:{cand.sha1}" if cand.sha1 else f"{kind} sha256:{cand.sha256}"
     facts = lockfetch.remembered(ctx.cache, "bosh", key)
     if facts is not None:
@@ -164,7 +175,7 @@ def _download_and_inspect(
     return facts
 
 
-def _download_once(ctx: LockContext, cand: _Candidate, kind: str, variant: str | None, what: str) -> dict[str, Any]:
+def _download_once(ctx: LockContext, cand: Candidate, kind: str, variant: str | None, what: str) -> dict[str, Any]:
     bar = lockfetch.download_bar(ctx.progress, ctx.http, cand.url, what)
     with lockfetch.cache_sink(ctx.cache) as (sink, keep_as), bar as bar:
         found = inspect_chunks(
@@ -193,7 +204,7 @@ def _download_once(ctx: LockContext, cand: _Candidate, kind: str, variant: str |
 def _lock_release(spec: Spec, rel: ReleaseSpec, ctx: LockContext) -> Artifact:
     cand = _release_candidate(spec, rel, ctx)
     what = f"release {rel.name} {cand.version}"
-    facts = _download_and_inspect(ctx, cand, "release", None, what)
+    facts = download_and_inspect(ctx, cand, "release", None, what)
     version = facts["version"] if cand.version == "latest" else cand.version
     problems = []
     if facts["name"] != rel.name:
@@ -218,7 +229,7 @@ def _lock_release(spec: Spec, rel: ReleaseSpec, ctx: LockContext) -> Artifact:
 def _lock_stemcell(spec: Spec, st: StemcellSpec, ctx: LockContext) -> Artifact:
     cand = _stemcell_candidate(spec, st, ctx)
     what = f"stemcell {st.name} {cand.version} ({st.variant})"
-    facts = _download_and_inspect(ctx, cand, "stemcell", st.variant, what)
+    facts = download_and_inspect(ctx, cand, "stemcell", st.variant, what)
     version = facts["version"] if cand.version == "latest" else cand.version
     problems = []
     if facts["name"] != st.name:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bundler import binaries
-from bundler.boshio.resolve import _Candidate, _download_and_inspect, stemcell_filename
+from bundler.boshio.resolve import Candidate, download_and_inspect, stemcell_filename
 from bundler.core.bosh import compiled
 from bundler.core.bosh.check import label
 from bundler.core.errors import IntegrityError
@@ -56,8 +56,8 @@ def _own_ops(ops: tuple[str, ...], ctx: LockContext) -> list[Artifact]:
 
 def _tarball_artifact(t: interpolate.Tarball, ctx: LockContext) -> Artifact:
     what = f"{t.kind} {t.name}" + (f" {t.version}" if t.kind == "release" else "")
-    cand = _Candidate(t.url, t.version, t.sha1, t.sha256, TRUST, "bosh-deployment")
-    facts = _download_and_inspect(ctx, cand, t.kind, None, what)
+    cand = Candidate(t.url, t.version, t.sha1, t.sha256, TRUST, "bosh-deployment")
+    facts = download_and_inspect(ctx, cand, t.kind, None, what)
     if t.kind == "release" and (facts["name"], facts["version"]) != (t.name, t.version):
         raise IntegrityError(
             f"{what} ({t.url}): release.MF says {facts['name']} {facts['version']}, bosh-deployment says"
