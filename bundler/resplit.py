@@ -35,6 +35,17 @@ from bundler.core.volumes import PAYLOAD, find_volumes, volume_name
 
 
 @dataclass(frozen=True)
+class ResplitPlan:
+    """What a re-split would write, from the checks made before any byte is read."""
+
+    out: Path
+    old_volumes: tuple[str, ...]
+    volumes: tuple[str, ...]
+    payload_bytes: int
+    others: tuple[str, ...]  # the files copied as they are (lock, SBOM, bootstrap, bundle.json…)
+
+
+@dataclass(frozen=True)
 class ResplitResult:
     out: Path
     old_volumes: tuple[str, ...]
@@ -157,6 +168,21 @@ def _source(bundle: Path) -> tuple[list[Path], dict[str, str]]:
     return old, listed
 
 
+def plan_resplit(bundle: Path, out: Path, volume_size: int | None) -> ResplitPlan:
+    """Check ``bundle`` (its payload and ``SHA256SUMS``) and ``out`` (absent or empty); say what would be written."""
+    bundle, out = Path(bundle), Path(out)
+    old, listed = _source(bundle)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(f"{out}: already exists; choose a new --out directory or remove it")
+    payload_bytes = sum(v.stat().st_size for v in old)
+    if volume_size is None:
+        volumes: tuple[str, ...] = (PAYLOAD,)
+    else:
+        volumes = tuple(volume_name(i + 1) for i in range(max(1, -(-payload_bytes // volume_size))))
+    others = tuple(n for n in sorted(listed) if n not in {v.name for v in old})
+    return ResplitPlan(out, tuple(v.name for v in old), volumes, payload_bytes, others)
+
+
 def resplit_bundle(
     bundle: Path,
     out: Path,
@@ -169,15 +195,12 @@ def resplit_bundle(
 ) -> ResplitResult:
     """Write ``bundle`` again as ``out`` with volumes of ``volume_size`` bytes (None: one ``payload.7z``)."""
     bundle, out = Path(bundle), Path(out)
+    plan = plan_resplit(bundle, out, volume_size)
     old, listed = _source(bundle)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InputError(f"{out}: already exists; choose a new --out directory or remove it")
-    others = [n for n in sorted(listed) if n not in {v.name for v in old}]
-    payload_bytes = sum(v.stat().st_size for v in old)
+    others, payload_bytes = plan.others, plan.payload_bytes
     total = payload_bytes + sum((bundle / n).stat().st_size for n in others)
     with new_bundle_dir(out, ".resplit", "the re-split bundle") as tmp:
-        count = 1 if volume_size is None else -(-payload_bytes // volume_size)
-        with progress.bar("resplit", total, files=count + len(others)) as bar:
+        with progress.bar("resplit", total, files=len(plan.volumes) + len(others)) as bar:
             splitter = _Splitter(tmp, volume_size, bar)
             _stream_volumes(old, listed, splitter)
             digests = splitter.close()

@@ -299,8 +299,16 @@ def test_an_unencrypted_bundle_is_world_readable_whatever_the_umask(tmp_path):
 
 
 CHANGES = {
-    "bosh-bundle": [("lock",), ("build",)],
-    "bosh-install": [("install",), ("deploy",), ("destroy",), ("manifests", "render")],
+    "bosh-bundle": [("lock",), ("build",), ("publish",), ("resplit",), ("sign",)],
+    "bosh-install": [
+        ("install",),
+        ("deploy",),
+        ("destroy",),
+        ("manifests", "render"),
+        ("aws", "prepare"),
+        ("aws", "teardown"),
+        ("fetch",),
+    ],
 }
 ASKS = {"bosh-install": [("install",), ("deploy",), ("destroy",)]}
 
@@ -315,6 +323,8 @@ def test_one_name_per_concept_json_yes_and_dry_run(monkeypatch):
             assert options.get("--yes") is options.get("-y") and options["-y"].help == cliapp.YES_HELP, where
         if (prog, path) in [(p, c) for p, cs in CHANGES.items() for c in cs]:
             assert "--dry-run" in options, f"{where} changes something: it takes --dry-run"
+        if "--dry-run" in options:
+            assert options["--dry-run"].help == cliapp.DRY_RUN_HELP, where
         if (prog, path) in [(p, c) for p, cs in ASKS.items() for c in cs]:
             assert "-y" in options, f"{where} asks: it takes -y/--yes"
 

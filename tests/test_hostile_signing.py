@@ -190,6 +190,24 @@ def test_sign_existing_bundle_adds_metadata_into_sums(bundle, keys, capsys):
     assert cli.main(["verify", str(bundle), "--keyring", str(keys["ring"])]) == 0
 
 
+def test_sign_dry_run_checks_the_key_and_the_bundle_and_writes_nothing(bundle, keys, capsys):
+    (bundle / SIGNATURE).unlink()
+    (bundle / META).unlink()
+    sums = bundle / "SHA256SUMS"
+    sums.write_text("".join(line + "\n" for line in sums.read_text().splitlines() if META not in line))
+    before = snapshot(bundle)
+    assert cli.main(["sign", str(bundle), "--sign-key", keys["ours"], "--serial", "12", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"would sign SHA256SUMS with {keys['ours']} ({keys['ours']}); would add bundle.json (serial 12)" in out
+    assert out.rstrip().endswith("dry run: nothing was changed") and snapshot(bundle) == before
+    assert cli.main(["sign", str(bundle), "--sign-key", "NOSUCHKEY0000", "--dry-run"]) == 2
+    assert "--sign-key NOSUCHKEY0000: no secret key for signing" in capsys.readouterr().err
+    (bundle / "bundle.lock").write_text("edited\n")
+    before = snapshot(bundle)
+    assert cli.main(["sign", str(bundle), "--sign-key", keys["ours"], "--dry-run"]) == 1  # it must verify first
+    assert snapshot(bundle) == before
+
+
 def _install(bundle: Path, root: Path, *extra: str) -> int:
     return install_cli.main(["install", "--bundle", str(bundle), "--root", str(root), "--dry-run", *extra])
 

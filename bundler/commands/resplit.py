@@ -9,12 +9,11 @@ import argparse
 from pathlib import Path
 
 from bundler.core.archive import needs_password
-from bundler.core.cliapp import add_bundle_argument, example
+from bundler.core.cliapp import add_bundle_argument, add_dry_run_option, example, progress_for
 from bundler.core.password import read_password
-from bundler.core.progress import TermProgress
 from bundler.core.sizes import format_size
 from bundler.core.volumes import parse_size
-from bundler.resplit import resplit_bundle
+from bundler.resplit import plan_resplit, resplit_bundle
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,11 +37,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="bundle directory to create (must not exist or be empty)")
     p.add_argument("--jobs", type=int, default=None, help="parallel hashing (default: one per core)")
     p.add_argument("--sign-key", default=None, metavar="KEYID", help="sign the new SHA256SUMS with this gpg key")
+    add_dry_run_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     size = None if args.volume_size.strip().lower() == "none" else parse_size(args.volume_size)
+    if args.dry_run:
+        plan = plan_resplit(args.bundle, args.out, size)
+        print(
+            f"{plan.out}: would cut the payload ({format_size(plan.payload_bytes)}) from {len(plan.old_volumes)} "
+            f"into {len(plan.volumes)} volume(s) ({_names(plan.volumes)}) and copy {len(plan.others)} other file(s)"
+        )
+        print("dry run: nothing was changed")
+        return 0
     password = None
     if args.bundle.is_dir() and needs_password(args.bundle):
         password = read_password(confirm=False)  # the final verify reads the members
@@ -52,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         size,
         password=password,
         jobs=args.jobs,
-        progress=TermProgress(quiet=args.quiet),
+        progress=progress_for(args),
         sign_key=args.sign_key,
     )
     signature = ""
@@ -64,3 +72,7 @@ def run(args: argparse.Namespace) -> int:
         f" ({result.report.members_checked} payload members){signature}"
     )
     return 0
+
+
+def _names(volumes: tuple[str, ...]) -> str:
+    return ", ".join(volumes) if len(volumes) <= 3 else f"{volumes[0]} … {volumes[-1]}"

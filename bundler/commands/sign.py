@@ -13,11 +13,11 @@ from pathlib import Path
 
 from bundler.core.archive import needs_password
 from bundler.core.bundlemeta import META, BundleMeta, new_meta, read_meta, write_meta
-from bundler.core.cliapp import add_bundle_argument, example
+from bundler.core.cliapp import add_bundle_argument, add_dry_run_option, example, progress_for
 from bundler.core.digest import sha256_file
 from bundler.core.errors import InputError, IntegrityError
 from bundler.core.password import read_password
-from bundler.core.signing import sign_sums
+from bundler.core.signing import sign_sums, signing_key
 from bundler.core.sums import SUMS, parse_sums, save_sums
 from bundler.core.verify import render, verify_bundle
 
@@ -47,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_bundle_argument(p)
     add_signing_options(p, required=True)
+    add_dry_run_option(p)
     p.set_defaults(func=run)
 
 
@@ -55,17 +56,24 @@ def run(args: argparse.Namespace) -> int:
     meta = meta_from_args(args)
     if not bundle.is_dir():
         raise InputError(f"{bundle}: no such bundle directory")
+    fingerprint = signing_key(args.sign_key)  # before reading gigabytes, and in a dry run
     password = read_password(confirm=False) if needs_password(bundle) else None
-    report = verify_bundle(bundle, password=password)
+    report = verify_bundle(bundle, password=password, progress=progress_for(args))
     if not report.ok:
         print(render(report))
         raise IntegrityError(f"{bundle}: not signed: the bundle does not verify (see above)")
-    if read_meta(bundle) is None:
+    existing = read_meta(bundle)
+    if existing is not None and (args.serial is not None or args.expires_days is not None):
+        raise InputError(f"{bundle / META}: the bundle has a serial already; --serial and --expires-days are for build")
+    if args.dry_run:
+        adds = f"; would add {META} (serial {meta.serial}) and its line in {SUMS}" if existing is None else ""
+        print(f"{bundle}: verified; would sign {SUMS} with {args.sign_key} ({fingerprint}){adds}")
+        print("dry run: nothing was changed")
+        return 0
+    if existing is None:
         write_meta(bundle, meta)
         digests, _ = parse_sums((bundle / SUMS).read_text(encoding="utf-8"))
         save_sums(bundle, {**digests, META: sha256_file(bundle / META)})
-    elif args.serial is not None or args.expires_days is not None:
-        raise InputError(f"{bundle / META}: the bundle has a serial already; --serial and --expires-days are for build")
     signature = sign_sums(bundle, args.sign_key)
     print(f"{signature}: signed {SUMS} with {args.sign_key} (serial {read_meta(bundle).serial})")
     return 0

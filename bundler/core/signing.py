@@ -32,6 +32,22 @@ class SignatureError(BundleError):
     exit_code = 1
 
 
+def signing_key(key: str) -> str:
+    """The fingerprint of the secret key ``key`` names in gpg's keyring; ``InputError`` when there is none."""
+    if shutil.which("gpg") is None:
+        raise InputError("--sign-key needs 'gpg', which is not installed")
+    cmd = ["gpg", "--batch", "--no-tty", "--with-colons", "--list-secret-keys", "--", key]
+    done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    fingerprints = [line.split(":")[9] for line in done.stdout.splitlines() if line.startswith("fpr:")]
+    if done.returncode != 0 or not fingerprints:
+        home = os.environ.get("GNUPGHOME", "~/.gnupg")
+        raise InputError(
+            f"--sign-key {key}: no secret key for signing in gpg's keyring ({home}); "
+            "list them with 'gpg --list-secret-keys'"
+        )
+    return fingerprints[0]
+
+
 def sign_sums(bundle: Path, key: str) -> Path:
     """Write ``SHA256SUMS.gpg`` (binary detached signature by ``key``) beside ``SHA256SUMS``."""
     bundle = Path(bundle)

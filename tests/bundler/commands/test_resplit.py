@@ -67,3 +67,19 @@ def test_bad_input_is_one_line_and_exit_2(bundle, tmp_path, capsys):
     assert cli.main(["resplit", str(bundle), "--volume-size", "1m", "--out", str(bundle)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and all(line.startswith("bosh-bundle: error: ") for line in err), err
+
+
+def test_dry_run_names_the_new_volumes_and_writes_nothing(bundle, tmp_path, capsys):
+    before = sorted(p.name for p in tmp_path.iterdir())
+    payload = len(_payload(bundle))
+    assert (
+        cli.main(["resplit", str(bundle), "--volume-size", "64k", "--out", str(tmp_path / "small"), "--dry-run"]) == 0
+    )
+    out = capsys.readouterr().out
+    count = -(-payload // 65536)
+    assert f"from 3 into {count} volume(s) (payload.7z.001 … payload.7z.{count:03d})" in out
+    assert out.rstrip().endswith("dry run: nothing was changed")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert cli.main(["resplit", str(bundle), "--volume-size", "64k", "--out", str(tmp_path / "small")]) == 0
+    assert len(find_volumes(tmp_path / "small")) == count  # the plan said what the run wrote
+    assert cli.main(["resplit", str(bundle), "--volume-size", "1m", "--out", str(bundle), "--dry-run"]) == 2
