@@ -8,9 +8,9 @@ One component per artifact, its ``bom-ref`` the artifact's payload path, with:
 - its version, SHA-256 (and SHA-1 where the lock's ``meta`` has one: bosh.io publishes it);
 - the lock's trust source, payload path and size as ``bosh-offline:*`` properties, the URL it was
   fetched from as a ``distribution`` reference;
-- dependency edges the lock knows: a gem's runtime dependencies (``meta.dependencies``) to the
-  locked gems of those names.  A deb's ``Depends`` are not recorded in the lock (only the resolved
-  install order and ``dpkg`` stages are), so debs carry edges only where ``meta.depends`` exists.
+- dependency edges the lock knows: a gem's runtime dependencies (``meta.dependencies``) and a deb's
+  resolved Depends and Pre-Depends (``meta.depends``: the locked packages that satisfy them, by name
+  or Provides), each to the locked artifact of that name.
 
 The output is deterministic: no timestamp, components sorted, and the serial number a UUID derived
 from the lock's sha256, so the same lock always gives the same bytes.  ``sbom_problems`` checks a

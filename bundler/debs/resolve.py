@@ -183,7 +183,8 @@ def lock_part(
     """The artifacts and the ``debs`` section of a resolution; ``runtime_names`` (with what they pull in)
     are also listed as ``runtime`` and ``runtime_stages``; ``sources`` is each suite's Release Date and
     Valid-Until (``bundler.debs.freshness``)."""
-    artifacts = tuple(artifact_for(c) for c in res.install)
+    edges = dependency_edges(res)
+    artifacts = tuple(_with_depends(artifact_for(c), edges[c.name]) for c in res.install)
     by_name = {a.name: a for a in artifacts}
     section: dict[str, object] = {
         "install_order": [by_name[c.name].path for c in res.order],
@@ -208,21 +209,41 @@ def lock_part(
     return LockPart(artifacts, "debs", section)
 
 
+def dependency_edges(res: Resolution) -> dict[str, list[str]]:
+    """Package -> the packages of the install set that satisfy its Depends and Pre-Depends (by name or
+    by Provides): its dependency edges within the bundle (what the base provides is not among them)."""
+    by_name = {c.name: c for c in res.install}
+    providers: dict[str, list[str]] = {}
+    for c in res.install:
+        for virtual in c.provides:
+            providers.setdefault(virtual, []).append(c.name)
+    edges: dict[str, list[str]] = {}
+    for cand in res.install:
+        found = {
+            m
+            for group in cand.depends
+            for rel in group
+            for m in (rel.name, *providers.get(rel.name, ()))
+            if m in by_name and m != cand.name and satisfies(by_name[m], rel)
+        }
+        edges[cand.name] = sorted(found)
+    return edges
+
+
+def _with_depends(artifact: Artifact, names: list[str]) -> Artifact:
+    return replace(artifact, meta={**artifact.meta, "depends": names}) if names else artifact
+
+
 def _closure(res: Resolution, names: Sequence[str]) -> set[str]:
     """The given packages and everything they pull in from the install set."""
-    by_name = {c.name: c for c in res.install}
-    todo = [n for n in names if n in by_name]
+    edges = dependency_edges(res)
+    todo = [n for n in names if n in edges]
     seen: set[str] = set()
     while todo:
         n = todo.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        for group in by_name[n].depends:
-            for rel in group:
-                for m in (rel.name, *[c.name for c in res.install if rel.name in c.provides]):
-                    if m in by_name and satisfies(by_name[m], rel):
-                        todo.append(m)
+        if n not in seen:
+            seen.add(n)
+            todo.extend(edges[n])
     return seen
 
 

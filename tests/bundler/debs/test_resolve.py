@@ -173,6 +173,24 @@ def test_lock_part_records_trust_paths_and_runtime(server, tmp_path):
     assert part.section["runtime"] == [by_name["exim-ish"].path, by_name["mailer"].path]
 
 
+def test_lock_part_records_each_debs_resolved_dependencies_and_the_sbom_carries_them(server, tmp_path):
+    from bundler.core.lock import Lock
+    from bundler.core.sbom import build_sbom
+
+    res = resolve(server, tmp_path, ["app", "mailer", "cyc-a", "bar-plugin"])
+    part = lock_part(res, "none")
+    depends = {a.name: a.meta.get("depends", []) for a in part.artifacts}
+    assert depends["app"] == ["libfoo1", "mawk", "tool-core"]  # awk by mawk's Provides, Pre-Depends too
+    assert depends["mailer"] == ["exim-ish"]  # both alternatives name the one package installed
+    assert depends["bar-plugin"] == ["libbar3"]  # libbar2 provides the abi in a version too old
+    assert depends["cyc-a"] == ["cyc-b"] and depends["cyc-b"] == ["cyc-a", "libc6"]
+    assert depends["libc6"] == [] and "depends" not in {k for a in part.artifacts if a.name == "libc6" for k in a.meta}
+    lock = Lock("edges", {"os": "debian", "codename": "bookworm", "arch": "amd64"}, part.artifacts)
+    edges = {d["ref"]: d["dependsOn"] for d in build_sbom(lock, "ab" * 32)["dependencies"]}
+    paths = {a.name: a.path for a in part.artifacts}
+    assert edges[paths["app"]] == sorted(paths[n] for n in ("libfoo1", "mawk", "tool-core"))
+
+
 def test_stages_let_dpkg_install_pre_depends(server, tmp_path):
     """dpkg refuses a Pre-Depends that is only unpacked in the same call; stage by stage it installs."""
     if not shutil.which("dpkg"):
