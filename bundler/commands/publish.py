@@ -54,13 +54,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             print("\n".join(plan.lines(loc)))
         return 0
-    bar = progress_for(args).bar("publish")
-    try:
-        report = publish(
-            s3, args.bundle, loc, part_size=args.part_size * 1024 * 1024, progress=lambda _, n: bar.advance(n)
-        )
-    finally:
-        bar.close()
+    with progress_for(args).bar("publish") as bar:
+        report = publish(s3, args.bundle, loc, part_size=args.part_size * 1024 * 1024, bar=bar)
     if args.json:
         print_json(report.to_json())
     else:

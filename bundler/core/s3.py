@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from urllib.parse import urlsplit
 
 from bundler.core.digest import sha256_file
 from bundler.core.errors import FetchError, InputError, IntegrityError
+from bundler.core.progress import NULL_BAR, NullBar
 from bundler.core.sizes import format_size
 from bundler.core.sums import SUMS, read_sums
 
@@ -76,9 +76,6 @@ class Transfer:
         }
 
 
-Progress = Callable[[str, int], None]  # (file name, bytes just moved)
-
-
 def _error(exc: BaseException) -> str:
     response = getattr(exc, "response", None)
     if isinstance(response, dict) and "Error" in response:
@@ -126,20 +123,26 @@ def _remote_sums(s3: Any, loc: S3Location) -> tuple[bytes, dict[str, str]]:
     return sums_bytes, read_sums(sums_bytes.decode("utf-8"), f"{loc.url}{SUMS}")
 
 
-def fetch(s3: Any, loc: S3Location, dest: Path, *, progress: Progress | None = None) -> Transfer:
-    """Download the bundle at ``loc`` into ``dest``, verified; safe to run again after an interruption."""
+def fetch(s3: Any, loc: S3Location, dest: Path, *, bar: NullBar = NULL_BAR) -> Transfer:
+    """Download the bundle at ``loc`` into ``dest``, verified; safe to run again after an interruption.
+
+    ``bar`` counts every byte and file of the bundle: downloaded, resumed or already there."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     report = Transfer()
     sums_bytes, sums = _remote_sums(s3, loc)
     try:
-        for name in sorted(sums):
-            _fetch_file(s3, loc, name, sums[name], dest, report, progress)
+        sizes = {name: _remote_size(s3, loc, name, sums[name]) for name in sorted(sums)}
+        bar.add_total(sum(sizes.values()) + len(sums_bytes), files=len(sizes) + 1)
+        for name, size in sizes.items():
+            _fetch_file(s3, loc, name, (size, sums[name]), dest, report, bar)
     except Exception as exc:
         raise store_error(exc, f"fetching {loc.url}") from None
     tmp = dest / f".{SUMS}.part"
     tmp.write_bytes(sums_bytes)
     os.replace(tmp, dest / SUMS)
+    bar.advance(len(sums_bytes))
+    bar.file_done()
     return report
 
 
@@ -208,12 +211,14 @@ def _complete(target: Path, size: int, sha256: str) -> bool:
 
 
 def _fetch_file(
-    s3: Any, loc: S3Location, name: str, sha256: str, dest: Path, report: Transfer, progress: Progress | None
+    s3: Any, loc: S3Location, name: str, want: tuple[int, str], dest: Path, report: Transfer, bar: NullBar
 ) -> None:
-    target = dest / name
-    size = _remote_size(s3, loc, name, sha256)
+    """Download one object into ``dest/name``; ``want`` is its (size, sha256)."""
+    target, (size, sha256) = dest / name, want
     if _complete(target, size, sha256):
         report.skipped.append(name)
+        bar.advance(size)
+        bar.file_done()
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
@@ -227,6 +232,7 @@ def _fetch_file(
             while chunk := src.read(CHUNK):
                 h.update(chunk)
         log.info("%s: resuming at byte %d of %d", name, offset, size)
+        bar.advance(offset)
     if offset < size:
         args = {"Bucket": loc.bucket, "Key": loc.key(name)}
         if offset:
@@ -242,8 +248,7 @@ def _fetch_file(
                 out.write(chunk)
                 h.update(chunk)
                 report.bytes_moved += len(chunk)
-                if progress:
-                    progress(name, len(chunk))
+                bar.advance(len(chunk))
             out.flush()
             os.fsync(out.fileno())
     got = h.hexdigest()
@@ -255,6 +260,7 @@ def _fetch_file(
         )
     os.replace(part, target)
     report.sent.append(name)
+    bar.file_done()
 
 
 def summary(verb: str, loc: S3Location, report: Transfer) -> str:

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from bundler.core.errors import InputError, IntegrityError
-from bundler.core.s3 import Progress, S3Location, Transfer, head_object, store_error
+from bundler.core.progress import NULL_BAR, NullBar
+from bundler.core.s3 import S3Location, Transfer, head_object, store_error
 from bundler.core.sizes import format_size
 from bundler.core.sums import SUMS, read_sums
 
@@ -75,10 +76,14 @@ def publish(
     loc: S3Location,
     *,
     part_size: int = PART_SIZE,
-    progress: Progress | None = None,
+    bar: NullBar = NULL_BAR,
 ) -> Transfer:
-    """Upload the bundle directory ``bundle`` to ``loc``; safe to run again after an interruption."""
+    """Upload the bundle directory ``bundle`` to ``loc``; safe to run again after an interruption.
+
+    ``bar`` counts every byte and file of the bundle: sent, already there or reused."""
     sums_text, sums = _local_bundle(bundle, part_size)
+    body = sums_text.encode()
+    bar.add_total(sum((Path(bundle) / n).stat().st_size for n in sums) + len(body), files=len(sums) + 1)
     report = Transfer()
     try:
         head, withdraw = _sums_head(s3, loc, sums_text)
@@ -89,11 +94,10 @@ def publish(
             s3.delete_object(Bucket=loc.bucket, Key=loc.key(SUMS))
             head = None
         for name in sorted(sums):
-            _publish_file(s3, Path(bundle) / name, name, sums[name], loc, part_size, report, progress)
+            _publish_file(s3, Path(bundle) / name, name, sums[name], loc, part_size, report, bar)
         if head:
             report.skipped.append(SUMS)
         else:
-            body = sums_text.encode()
             s3.put_object(
                 Bucket=loc.bucket,
                 Key=loc.key(SUMS),
@@ -103,6 +107,8 @@ def publish(
             )
             report.sent.append(SUMS)
             report.bytes_moved += len(body)
+        bar.advance(len(body))
+        bar.file_done()
     except Exception as exc:
         raise store_error(exc, f"publishing to {loc.url}") from None
     return report
@@ -166,15 +172,19 @@ def _publish_file(
     loc: S3Location,
     part_size: int,
     report: Transfer,
-    progress: Progress | None,
+    bar: NullBar,
 ) -> None:
     size = path.stat().st_size
     if _in_place(head_object(s3, loc, name), sha256, size):
         log.info("%s: already in %s", name, loc.url)
         report.skipped.append(name)
+        bar.advance(size)
+        bar.file_done()
         return
     if size <= part_size:
-        _put_whole(s3, path, name, sha256, loc, report, progress)
+        _put_whole(s3, path, name, sha256, loc, report)
+        bar.advance(size)
+        bar.file_done()
         return
     key = loc.key(name)
     upload_id, existing = _pending_upload(s3, loc, key)
@@ -182,7 +192,7 @@ def _publish_file(
         upload_id = s3.create_multipart_upload(
             Bucket=loc.bucket, Key=key, Metadata={"sha256": sha256}, ChecksumAlgorithm="SHA256"
         )["UploadId"]
-    upload = _Upload(s3, loc, name, upload_id, existing, report, progress)
+    upload = _Upload(s3, loc, name, upload_id, existing, report, bar)
     parts = upload.send_parts(path, sha256, part_size)
     s3.complete_multipart_upload(Bucket=loc.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})
     head = head_object(s3, loc, name) or {}
@@ -190,18 +200,17 @@ def _publish_file(
         # a resumed upload begun for other bytes under the same name: send this file afresh
         log.warning("%s: the resumed upload carried another checksum; uploading it again", name)
         s3.delete_object(Bucket=loc.bucket, Key=key)
-        _publish_file(s3, path, name, sha256, loc, part_size, report, progress)
+        _publish_file(s3, path, name, sha256, loc, part_size, report, bar)
         return
     report.sent.append(name)
+    bar.file_done()
 
 
 def _damaged(path: Path) -> IntegrityError:
     return IntegrityError(f"{path}: does not match {SUMS}; the local bundle is damaged, build or copy it again")
 
 
-def _put_whole(
-    s3: Any, path: Path, name: str, sha256: str, loc: S3Location, report: Transfer, progress: Progress | None
-) -> None:
+def _put_whole(s3: Any, path: Path, name: str, sha256: str, loc: S3Location, report: Transfer) -> None:
     """A file of one part: one PUT, its bytes checked against SHA256SUMS first."""
     body = path.read_bytes()
     digest = hashlib.sha256(body)
@@ -217,8 +226,6 @@ def _put_whole(
     report.sent.append(name)
     report.parts_sent += 1
     report.bytes_moved += len(body)
-    if progress:
-        progress(name, len(body))
 
 
 @dataclass
@@ -231,7 +238,7 @@ class _Upload:
     upload_id: str
     existing: dict[int, dict[str, Any]]
     report: Transfer
-    progress: Progress | None
+    bar: NullBar  # advanced by every part, sent or reused
 
     def send_parts(self, path: Path, sha256: str, part_size: int) -> list[dict[str, Any]]:
         """Every part of ``path``, for CompleteMultipartUpload; aborts if the file does not match ``sha256``."""
@@ -257,6 +264,7 @@ class _Upload:
         have = self.existing.get(number)
         if have and have.get("Size") == len(data) and have.get("ETag") == etag:
             self.report.parts_reused += 1
+            self.bar.advance(len(data))
             return etag
         etag = self.s3.upload_part(
             Bucket=self.loc.bucket,
@@ -268,8 +276,7 @@ class _Upload:
         )["ETag"]
         self.report.parts_sent += 1
         self.report.bytes_moved += len(data)
-        if self.progress:
-            self.progress(self.name, len(data))
+        self.bar.advance(len(data))
         return etag
 
 

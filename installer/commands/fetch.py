@@ -73,12 +73,8 @@ def run(args: argparse.Namespace) -> int:
     access = access_of(args)
     if args.dry_run:
         return _dry_run(args, access)
-    bar = progress_for(args).bar("fetch")
-    try:
-        with _lock(args.state_dir), quiet_secrets(access.secrets):
-            report = fetch(access.client("s3", settings=TRANSFER), loc, args.dest, progress=lambda _, n: bar.advance(n))
-    finally:
-        bar.close()
+    with progress_for(args).bar("fetch") as bar, _lock(args.state_dir), quiet_secrets(access.secrets):
+        report = fetch(access.client("s3", settings=TRANSFER), loc, args.dest, bar=bar)
     if args.json:
         print_json(report.to_json())
     else:

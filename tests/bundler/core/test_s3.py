@@ -10,6 +10,7 @@ import pytest
 
 from bundler import cli as bundle_cli
 from bundler.core.errors import FetchError, InputError, IntegrityError
+from bundler.core.progress import NullBar
 from bundler.core.s3 import S3Location, fetch, parse_s3_url
 from bundler.core.s3publish import MIN_PART_SIZE, publish
 from bundler.core.sizes import format_size
@@ -80,23 +81,46 @@ class Interrupt(Exception):
     pass
 
 
+class CountingBar(NullBar):
+    """A progress bar that counts what a transfer reports, and interrupts it at its ``cut``-th step
+    once ``after_files`` files are done (files go in name order: the four small ones and .001 first)."""
+
+    def __init__(self, after_files: int = 0, cut: int = 0) -> None:
+        self.total = self.files_total = self.advanced = self.files = self.steps = 0
+        self.after_files, self.cut = after_files, cut
+
+    def add_total(self, nbytes: int, files: int = 0) -> None:
+        self.total += nbytes
+        self.files_total += files
+
+    def file_done(self, n: int = 1) -> None:
+        self.files += n
+
+    def advance(self, nbytes: int) -> None:
+        self.advanced += nbytes
+        if self.cut and self.files >= self.after_files:
+            self.steps += 1
+            if self.steps == self.cut:
+                raise Interrupt()
+
+
+def bundle_bytes(bundle) -> int:
+    return sum(p.stat().st_size for p in bundle.iterdir())
+
+
 def test_interrupted_upload_resumes_with_the_parts_already_sent(aws, bundle, tmp_path):
     s3, loc = aws.client("s3"), parse_s3_url(f"s3://{BUCKET}/resume")
-    sent = []
-
-    def cut_after_two_parts(name, nbytes):
-        sent.append(name)
-        if name == "payload.7z.002" and sent.count(name) == 2:
-            raise Interrupt()
-
-    with pytest.raises(Interrupt):
-        publish(s3, bundle, loc, part_size=MIN_PART_SIZE, progress=cut_after_two_parts)
+    with pytest.raises(Interrupt):  # at the second part of payload.7z.002
+        publish(s3, bundle, loc, part_size=MIN_PART_SIZE, bar=CountingBar(after_files=4, cut=2))
     pending = s3.list_multipart_uploads(Bucket=BUCKET, Prefix="resume/")["Uploads"]
     assert [u["Key"] for u in pending] == ["resume/payload.7z.002"]
     with pytest.raises(FetchError, match="nothing \\(complete\\) was published"):  # SHA256SUMS goes last
         fetch(s3, loc, tmp_path / "early")
-    report = publish(s3, bundle, loc, part_size=MIN_PART_SIZE)
+    bar = CountingBar()
+    report = publish(s3, bundle, loc, part_size=MIN_PART_SIZE, bar=bar)
     assert report.parts_reused == 2
+    # the bar counts the whole bundle, files in place and parts reused included: n of N files
+    assert bar.advanced == bar.total == bundle_bytes(bundle) and bar.files == bar.files_total == 7
     # files go in name order: the small ones and .001 were complete before the cut
     assert report.skipped == ["bootstrap.tar.gz", "bundle.lock", "install.sh", "payload.7z.001"]
     assert report.parts_sent == 2  # the last part of .002, then .003 (one part)
@@ -110,20 +134,17 @@ def test_interrupted_download_resumes_from_the_part_file(aws, bundle, tmp_path):
     s3, loc = aws.client("s3"), parse_s3_url(f"s3://{BUCKET}/download")
     publish(s3, bundle, loc, part_size=MIN_PART_SIZE)
     dest = tmp_path / "got"
-
-    def cut(name, nbytes):
-        if name == "payload.7z.002":
-            raise Interrupt()
-
-    with pytest.raises(Interrupt):
-        fetch(s3, loc, dest, progress=cut)
+    with pytest.raises(Interrupt):  # at the first chunk of payload.7z.002
+        fetch(s3, loc, dest, bar=CountingBar(after_files=4, cut=1))
     partial = dest / "payload.7z.002.part"
     assert partial.is_file() and 0 < partial.stat().st_size < 12 * MiB
     assert not (dest / "SHA256SUMS").exists()
     done = partial.stat().st_size
-    report = fetch(s3, loc, dest)
+    bar = CountingBar()
+    report = fetch(s3, loc, dest, bar=bar)
     assert report.skipped == ["bootstrap.tar.gz", "bundle.lock", "install.sh", "payload.7z.001"]
     assert report.bytes_moved == (12 * MiB - done) + (3 * MiB + 17)  # the rest of .002, then .003
+    assert bar.advanced == bar.total == bundle_bytes(bundle) and bar.files == bar.files_total == 7
     assert same_tree(bundle, dest)
 
 
@@ -186,12 +207,8 @@ def test_publishing_another_bundle_withdraws_the_old_sums_first(aws, bundle, tmp
     data = os.urandom(6 * MiB)
     (newer / "payload.7z.001").write_bytes(data)
     (newer / "SHA256SUMS").write_text(f"{hashlib.sha256(data).hexdigest()}  payload.7z.001\n")
-
-    def cut(name, nbytes):
-        raise Interrupt()
-
-    with pytest.raises(Interrupt):
-        publish(s3, newer, loc, part_size=MIN_PART_SIZE, progress=cut)
+    with pytest.raises(Interrupt):  # at the first part sent
+        publish(s3, newer, loc, part_size=MIN_PART_SIZE, bar=CountingBar(cut=1))
     with pytest.raises(FetchError, match="nothing \\(complete\\) was published"):
         fetch(s3, loc, tmp_path / "mixed")  # neither the old bundle nor a mix of both
     publish(s3, newer, loc, part_size=MIN_PART_SIZE)
@@ -267,15 +284,8 @@ def test_publish_dry_run_names_only_the_changed_files_and_the_withdrawal(aws, bu
 def test_publish_dry_run_reports_the_pending_upload_it_would_resume(aws, bundle, capsys):
     s3, url = aws.client("s3"), f"s3://{BUCKET}/dry/resume"
 
-    sent = []
-
-    def cut_after_two_parts(name, nbytes):
-        sent.append(name)
-        if name == "payload.7z.002" and sent.count(name) == 2:
-            raise Interrupt()
-
-    with pytest.raises(Interrupt):
-        publish(s3, bundle, parse_s3_url(url), part_size=MIN_PART_SIZE, progress=cut_after_two_parts)
+    with pytest.raises(Interrupt):  # at the second part of payload.7z.002
+        publish(s3, bundle, parse_s3_url(url), part_size=MIN_PART_SIZE, bar=CountingBar(after_files=4, cut=2))
     before = snapshot(s3, BUCKET)
     plan = dry_publish(aws, bundle, url, capsys, "--json")
     assert plan["resume"] == {"payload.7z.002": 2}
