@@ -45,10 +45,11 @@ def child_env(tmp) -> dict[str, str]:
     return env
 
 
-def on_a_terminal(module: str, argv: list[str], env: dict[str, str]) -> tuple[int, str]:
-    """Run ``python3 -m module argv`` with stdout and stderr on a 120-column pty; its exit code and output."""
+def on_a_terminal(module: str, argv: list[str], env: dict[str, str], size=(40, 120)) -> tuple[int, str]:
+    """Run ``python3 -m module argv`` with stdout and stderr on a pty of ``size`` (lines, columns);
+    its exit code and output."""
     master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", *size, 0, 0))
     proc = subprocess.Popen(
         [sys.executable, "-m", module, *argv], stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=env, cwd=REPO
     )
@@ -97,7 +98,7 @@ def test_publish_draws_its_bar_on_a_terminal_unless_quiet(published):
     _, _, runs = published
     (code, loud), (qcode, quiet) = runs[()], runs[("--quiet",)]
     assert code == 0 and qcode == 0, loud + quiet
-    assert "\rpublish " in loud and BAR in loud, loud
+    assert "\rpublish " in loud and BAR in loud and "4/4 files" in loud and "7.3/7.3 MB |" in loud, loud
     assert BAR not in quiet and "\r" not in quiet.replace("\r\n", "\n"), quiet
     for out in (loud, quiet):
         assert "published 4 file(s), 7.3 MB" in out, out
@@ -110,7 +111,7 @@ def test_fetch_draws_its_bar_on_a_terminal_unless_quiet(aws, published):
     code, loud = on_a_terminal("installer.cli", ["fetch", url, str(root / "got"), *common], env)
     qcode, quiet = on_a_terminal("installer.cli", ["fetch", url, str(root / "got-quiet"), *common, "--quiet"], env)
     assert code == 0 and qcode == 0, loud + quiet
-    assert "\rfetch " in loud and BAR in loud, loud
+    assert "\rfetch " in loud and BAR in loud and "4/4 files" in loud and "7.3/7.3 MB |" in loud, loud
     assert BAR not in quiet and "\r" not in quiet.replace("\r\n", "\n"), quiet
     for out in (loud, quiet):
         assert "fetched 3 file(s), 7.3 MB" in out and "next: bosh-install verify" in out, out
@@ -131,3 +132,6 @@ def test_verify_draws_its_bar_on_a_terminal_unless_quiet(tmp_path):
     assert BAR not in quiet and "|" not in quiet and "\r" not in quiet.replace("\r\n", "\n"), quiet
     for out in (loud, quiet):
         assert f"{bundle}: OK (" in out, out
+    # a serial console reports a size of 0x0, where tqdm would draw nothing: the bar is still there
+    code, console = on_a_terminal("bundler.cli", ["verify", str(bundle)], env, size=(0, 0))
+    assert code == 0 and "\rverify " in console and "|" in console and BAR in console, console

@@ -20,6 +20,7 @@ Imports ``bundler.core`` (lock, sizes) and tqdm.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from typing import TextIO
@@ -69,6 +70,18 @@ class NullBar:
 NULL_BAR = NullBar()
 
 
+def _size(stream: TextIO) -> dict[str, object]:
+    """tqdm's size options: follow the terminal, or 100x24 where it reports none (a serial console says
+    0x0, and tqdm then draws nothing at all)."""
+    try:
+        columns, lines = os.get_terminal_size(stream.fileno())
+    except (OSError, ValueError, AttributeError):
+        columns = lines = 0
+    if columns and lines:
+        return {"dynamic_ncols": True}
+    return {"ncols": columns or 100, "nrows": lines or 24}
+
+
 class Bar(NullBar):
     """One phase's bar on a terminal: MB done of MB expected, files done of files expected."""
 
@@ -78,7 +91,7 @@ class Bar(NullBar):
         self.stream = stream
         self.tqdm = tqdm(
             total=total / 1e6, unit="MB", file=stream, bar_format=_BYTES if total else _UNSIZED,
-            desc=self._desc(), dynamic_ncols=True, leave=True, mininterval=0.2,
+            desc=self._desc(), leave=True, mininterval=0.2, **_size(stream),
         )  # fmt: skip
 
     def _desc(self) -> str:
@@ -163,7 +176,9 @@ class Counter(NullCounter):
 
     def __init__(self, phase: str, total: int, unit: str, stream: TextIO) -> None:
         fmt = "{desc:<10}{n_fmt}/{total_fmt} " + unit + " |{bar:24}| {percentage:3.0f}%  ETA {remaining}"
-        self.tqdm = tqdm(total=max(1, total), desc=phase, file=stream, bar_format=fmt, leave=True, mininterval=0.5)
+        self.tqdm = tqdm(
+            total=max(1, total), desc=phase, file=stream, bar_format=fmt, leave=True, mininterval=0.5, **_size(stream)
+        )
 
     def step(self, n: int = 1) -> None:
         if self.tqdm.n + n <= self.tqdm.total:  # an estimate (Ruby's lines) may fall short: stop at 100%
