@@ -18,6 +18,7 @@ Imports ``bundler.core``, ``bundler.gems.compactindex`` and resolvelib.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -174,6 +175,33 @@ class GemProvider(AbstractProvider):
         return deps
 
 
+def _check_requests(provider: GemProvider, roots: list[GemRequirement], labels: Mapping[str, str]) -> None:
+    """Each requested gem that does not exist, or of which no release fits the request, all at once."""
+    index, problems = provider.index, []
+    for r in roots:
+        if not index.exists(r.name):
+            close = difflib.get_close_matches(r.name, list(index.versions()), n=3, cutoff=0.8)
+            hint = f"; did you mean {' or '.join(close)}?" if close else "; check the name and the source"
+            problem = f"gem {r.name!r} does not exist on {index.source} (requested as '{r}'){hint}"
+        elif not provider.find_matches(r.name, {r.name: iter([r])}, {r.name: iter(())}):
+            problem = "cannot resolve the gems: " + _no_release(
+                r.name, f"{r} (required by {r.asked_by})", index, provider.target
+            )
+        else:
+            continue
+        problems.append(f"{labels[r.name]}: {problem}" if r.name in labels else problem)
+    if len(problems) == 1:
+        raise ResolutionError(problems[0])
+    if problems:
+        raise ResolutionError(f"{len(problems)} requested gems cannot be installed:\n  " + "\n  ".join(problems))
+
+
+def _no_release(name: str, asked: str, index: CompactIndex, target: RubyTarget) -> str:
+    versions = ", ".join(e.full_name.removeprefix(f"{name}-") for e in index.info(name)[-8:])
+    platforms = ", ".join(target.platforms)
+    return f"no release of {name} fits {asked}; the source has {versions} (platforms accepted: {platforms})"
+
+
 @dataclass(frozen=True)
 class Resolved:
     """The chosen release of each gem and the edges between them."""
@@ -198,20 +226,23 @@ def explain(causes: Iterable[Any], index: CompactIndex, target: RubyTarget) -> s
         elif not index.exists(name):
             sentences.append(f"gem {name!r} does not exist on {index.source} ({asked})")
         elif len(reqs) == 1:
-            versions = ", ".join(e.full_name.removeprefix(f"{name}-") for e in index.info(name)[-8:])
-            platforms = ", ".join(target.platforms)
-            sentences.append(
-                f"no release of {name} fits {asked}; the source has {versions} (platforms accepted: {platforms})"
-            )
+            sentences.append(_no_release(name, asked, index, target))
         else:
             sentences.append(f"these cannot all hold: {asked}")
     return "cannot resolve the gems: " + " | ".join(sentences)
 
 
 def resolve_gems(
-    index: CompactIndex, requests: Iterable[tuple[str, str]], target: RubyTarget, reporter: BaseReporter | None = None
+    index: CompactIndex,
+    requests: Iterable[tuple[str, str]],
+    target: RubyTarget,
+    reporter: BaseReporter | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> Resolved:
-    """Resolve ``(name, requirement)`` requests; raises ``ResolutionError`` explaining a conflict."""
+    """Resolve ``(name, requirement)`` requests; raises ``ResolutionError`` explaining a conflict.
+
+    Every requested gem the source lacks, or has no release of that fits its requirement, is reported
+    at once, each with its ``labels`` entry (its place in the spec) and a "did you mean"."""
     roots = []
     for name, text in requests:
         if not GEM_NAME.match(name):
@@ -221,10 +252,9 @@ def resolve_gems(
         except InputError as exc:
             raise InputError(f"gem request {name}:{text}: {exc}") from None
         roots.append(GemRequirement(name, requirement, "the request"))
-    for r in roots:
-        if not index.exists(r.name):
-            raise ResolutionError(f"gem {r.name!r} does not exist on {index.source} (requested as '{r}')")
-    resolver = Resolver(GemProvider(index, target), reporter or BaseReporter())
+    provider = GemProvider(index, target)
+    _check_requests(provider, roots, labels or {})
+    resolver = Resolver(provider, reporter or BaseReporter())
     try:
         result = resolver.resolve(roots, max_rounds=MAX_ROUNDS)
     except ResolutionImpossible as exc:

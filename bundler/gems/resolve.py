@@ -67,7 +67,7 @@ def resolve(spec: Any, ctx: Any) -> LockPart:
     gs = spec.gems
     index = CompactIndex(ctx.http, gs.source, index_dir(ctx.cache, "gems"))
     target = RubyTarget(Version(gs.ruby), Version(gs.rubygems), tuple(gs.platforms))
-    resolved = resolve_gems(index, gs.requirements, target)
+    resolved = resolve_gems(index, gs.requirements, target, labels=dict(gs.where))
     section = {
         "source": index.source,
         "ruby": gs.ruby,

@@ -43,6 +43,7 @@ class GemSpec:
     ruby: str  # target Ruby version the closure must run on
     rubygems: str
     platforms: tuple[str, ...] = ("ruby", "x86_64-linux")
+    where: tuple[tuple[str, str], ...] = ()  # (name, its place: "bundle.yml:31: gems.requirements.bosh_cli")
 
 
 def _ruby_source(f: Fields, source_f: Fields | None) -> FileRef | DebianSourceRef | None:
@@ -98,7 +99,9 @@ def gems(f: Fields | None, ruby: RubySpec | None) -> GemSpec | None:
     ruby_version = f.string("ruby", ruby.version if ruby else None)
     rubygems = f.string("rubygems", ruby.rubygems if ruby else None)
     platforms = f.string_list("platforms", ["ruby", "x86_64-linux"])
-    requirements = _requirements(f, f.sub("requirements", required=True))
+    reqs_f = f.sub("requirements", required=True)
+    requirements = _requirements(f, reqs_f)
+    where = tuple((name, f.problems.doc.where(reqs_f.path(name))) for name, _ in sorted(requirements)) if reqs_f else ()
     f.done()
     if ruby_version is None:
         f.problems.add(f.path("ruby"), "give the target Ruby version here or in a 'ruby' section")
@@ -106,4 +109,6 @@ def gems(f: Fields | None, ruby: RubySpec | None) -> GemSpec | None:
         f.problems.add(f.path("rubygems"), "give the target RubyGems version here or in a 'ruby' section")
     if not (source and ruby_version and rubygems and requirements):
         return None
-    return GemSpec(source.rstrip("/"), tuple(sorted(requirements)), ruby_version, rubygems, tuple(platforms or ()))
+    return GemSpec(
+        source.rstrip("/"), tuple(sorted(requirements)), ruby_version, rubygems, tuple(platforms or ()), where
+    )

@@ -61,6 +61,25 @@ def test_lock_entries_carry_checksum_size_edges_and_ruby_requirement(gem_server,
         assert check_artifact(_download(gem_server, a, tmp_path / "dl"), a) == []
 
 
+def test_every_unknown_or_unavailable_gem_of_a_spec_is_reported_at_once_with_its_line(gem_server, tmp_path):
+    from bundler.core.errors import ResolutionError
+
+    requirements = 'topp: ">= 0"\n    natv: "~> 2.0"\n    top: "~> 1.0"\n    nosuchthing: ">= 1"'
+    spec = _spec(tmp_path, gem_server.base_url, requirements)
+    with pytest.raises(ResolutionError) as exc:
+        resolve_spec(spec, LockContext(Http(), tmp_path / "cache"))
+    lines = str(exc.value).splitlines()
+    spec_file = tmp_path / "bundle.yml"
+    assert lines[0] == "3 requested gems cannot be installed:"  # one run, as apt does, not three
+    assert lines[1].startswith(f"  {spec_file}:9: gems.requirements.natv: cannot resolve the gems: no release of natv")
+    assert lines[2].startswith(f"  {spec_file}:11: gems.requirements.nosuchthing: gem 'nosuchthing' does not exist")
+    assert lines[2].endswith("; check the name and the source")
+    assert lines[3] == (
+        f"  {spec_file}:8: gems.requirements.topp: gem 'topp' does not exist on {gem_server.base_url} "
+        "(requested as 'topp >= 0'); did you mean top?"
+    )
+
+
 def test_a_tampered_gem_fails_its_sha256(gem_server, tmp_path):
     lock = resolve_spec(_spec(tmp_path, gem_server.base_url), LockContext(Http(), tmp_path / "cache"))
     top = lock.find("gem", "top")
