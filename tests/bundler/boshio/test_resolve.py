@@ -290,3 +290,32 @@ def test_every_failing_release_is_reported_at_once(tmp_path, reference):
             resolve_releases(spec, _ctx(spec, tmp_path))
     assert "release bosh 999: bosh.io has no version 999" in str(caught.value)
     assert "release bosh-aws-cpi 998: bosh.io has no version 998" in str(caught.value)
+
+
+@pytest.mark.parametrize("compiled_for, refused", [("ubuntu-trusty/3146", True), ("ubuntu-trusty/3147", False)])
+def test_a_release_compiled_for_another_stemcell_than_the_locked_ones_is_refused_at_lock(
+    tmp_path, reference, compiled_for, refused, capsys
+):
+    """bosh would find the mismatch only at deploy time, across the gap; lock names it before."""
+    import dataclasses
+    import hashlib
+
+    from tests.support.createenv import compile_release
+
+    source = reference.release("bosh", "233")
+    path = compile_release(source.path, tmp_path / "compiled" / "bosh-233.tgz", compiled_for)
+    data = path.read_bytes()
+    built = dataclasses.replace(
+        source, path=path, sha1=hashlib.sha1(data).hexdigest(), sha256=hashlib.sha256(data).hexdigest()
+    )
+    swapped = dataclasses.replace(reference, releases=tuple(built if r is source else r for r in reference.releases))
+    with bio.serve_boshio(swapped) as replica:
+        spec = bio.write_demo_spec(tmp_path / "bundle.yml", replica, swapped)
+        code = cli.main(["lock", "--spec", str(spec), "--cache", str(tmp_path / "cache")])
+    err = capsys.readouterr().err
+    if refused:
+        assert code == 1 and not (tmp_path / "bundle.lock").exists(), err
+        assert "release bosh 233" in err and f"compiled for stemcell {compiled_for}" in err, err
+        assert "is ubuntu-trusty/3147" in err and "refusing to lock them" in err, err
+    else:
+        assert code == 0 and read_lock(tmp_path / "bundle.lock").find("release", "bosh").sha256 == built.sha256
