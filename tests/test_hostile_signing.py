@@ -19,7 +19,7 @@ from bundler.core.bundlemeta import META, new_meta, read_meta
 from bundler.core.signing import SIGNATURE
 from installer import cli as install_cli
 from installer.state import StateDir
-from tests.support.smallbundle import copy_bundle, small_bundle, snapshot
+from tests.support.smallbundle import copy_bundle, small_bundle, small_lock, snapshot
 
 
 def _gen_key(home: Path, uid: str) -> tuple[str, Path]:
@@ -178,6 +178,17 @@ def test_sign_with_unknown_key_leaves_nothing(bundle, capsys):
     assert cli.main(["sign", str(bundle), "--sign-key", "NOSUCHKEY0000"]) == 2
     assert "signing" in capsys.readouterr().err
     assert snapshot(bundle) == before
+
+
+def test_build_and_resplit_with_an_unknown_key_fail_before_any_work(bundle, keys, tmp_path, capsys):
+    lock = small_lock(tmp_path, {"alpha": 100})
+    argv = ["build", "--lock", str(lock), "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    assert cli.main([*argv, "--sign-key", "NOSUCHKEY0000"]) == 2
+    assert "--sign-key NOSUCHKEY0000: no secret key for signing" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()  # nothing downloaded
+    resplit = ["resplit", str(bundle), "--volume-size", "1m", "--out", str(tmp_path / "re")]
+    assert cli.main([*resplit, "--sign-key", "NOSUCHKEY0000"]) == 2
+    assert not (tmp_path / "re").exists()
 
 
 def test_sign_existing_bundle_adds_metadata_into_sums(bundle, keys, capsys):

@@ -13,6 +13,7 @@ from bundler.commands.sign import add_signing_options, meta_from_args
 from bundler.core.cliapp import add_dry_run_option, add_mirror_option, example, progress_for
 from bundler.core.lock import read_lock
 from bundler.core.password import ENV, read_password
+from bundler.core.signing import signing_key
 from bundler.core.sizes import format_size
 from bundler.core.volumes import parse_size
 from bundler.net.cache import default_cache_dir
@@ -70,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
     volume_size = parse_size(args.volume_size) if args.volume_size else None
     meta_from_args(args)  # a bad --serial or --expires-days is an input error before any download
     lock = read_lock(args.lock)  # a bad lock is an input error before anything else happens
+    if args.sign_key:
+        signing_key(args.sign_key)  # a key gpg does not have fails now, not after the downloads
     if args.dry_run:
         print(f"would build {args.out}: {len(lock.artifacts)} artifacts, {format_size(lock.total_size)}")
         return 0

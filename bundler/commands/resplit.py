@@ -11,6 +11,7 @@ from pathlib import Path
 from bundler.core.archive import needs_password
 from bundler.core.cliapp import add_bundle_argument, add_dry_run_option, example, progress_for
 from bundler.core.password import read_password
+from bundler.core.signing import signing_key
 from bundler.core.sizes import format_size
 from bundler.core.volumes import parse_size
 from bundler.resplit import plan_resplit, resplit_bundle
@@ -43,6 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     size = None if args.volume_size.strip().lower() == "none" else parse_size(args.volume_size)
+    if args.sign_key:
+        signing_key(args.sign_key)  # a key gpg does not have fails now, not after the copy
     if args.dry_run:
         plan = plan_resplit(args.bundle, args.out, size)
         print(
