@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
 
 from bundler.core.cliapp import add_dry_run_option, add_json_option, add_yes_option, example, print_json
 from bundler.core.errors import InputError
@@ -117,13 +116,8 @@ def run_destroy(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(f"would delete {what}")
         return 0
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise InputError(f"destroy {args.kind} deletes {what}: confirm with --yes")
-        answer = input(f"Delete {what}? Type 'yes' to continue: ")
-        if answer.strip() != "yes":
-            print("nothing deleted")
-            return 1
+    if not deploy_director.confirm_destroy(args.kind, what, args.yes):
+        return 1
     with state_lock(prepared.state.path, "destroy"):
         print(_deployer(args, prepared).destroy(args.kind))
     return 0

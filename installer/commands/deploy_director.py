@@ -51,6 +51,19 @@ def run_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def confirm_destroy(kind: str, what: str, yes: bool) -> bool:
+    """Whether ``destroy KIND`` goes on deleting ``what``: ``--yes``, or 'yes' typed on a terminal
+    (off one, an ``InputError`` asks for ``--yes``)."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise InputError(f"destroy {kind} deletes {what}: confirm with --yes")
+    if input(f"Delete {what}? Type 'yes' to continue: ").strip() == "yes":
+        return True
+    print("nothing deleted")
+    return False
+
+
 def run_destroy(args: argparse.Namespace) -> int:
     lock, state = resolve_inputs(args)
     d = director.prepare(args.site, lock, state)
@@ -58,12 +71,8 @@ def run_destroy(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(f"would delete {what}")
         return 0
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise InputError(f"destroy director deletes {what}: confirm with --yes")
-        if input(f"Delete {what}? Type 'yes' to continue: ").strip() != "yes":
-            print("nothing deleted")
-            return 1
+    if not confirm_destroy("director", what, args.yes):
+        return 1
     with state_lock(state.path, "destroy"):
         director.destroy(d, Runner(state.logs), args.bosh, _show)
     print(f"deleted {what}")
