@@ -39,10 +39,15 @@ class ResplitPlan:
     """What a re-split would write, from the checks made before any byte is read."""
 
     out: Path
-    old_volumes: tuple[str, ...]
+    old: tuple[Path, ...]  # the bundle's volumes, in order
+    listed: dict[str, str]  # the bundle's SHA256SUMS: name -> sha256
     volumes: tuple[str, ...]
     payload_bytes: int
     others: tuple[str, ...]  # the files copied as they are (lock, SBOM, bootstrap, bundle.json…)
+
+    @property
+    def old_volumes(self) -> tuple[str, ...]:
+        return tuple(v.name for v in self.old)
 
 
 @dataclass(frozen=True)
@@ -180,7 +185,7 @@ def plan_resplit(bundle: Path, out: Path, volume_size: int | None) -> ResplitPla
     else:
         volumes = tuple(volume_name(i + 1) for i in range(max(1, -(-payload_bytes // volume_size))))
     others = tuple(n for n in sorted(listed) if n not in {v.name for v in old})
-    return ResplitPlan(out, tuple(v.name for v in old), volumes, payload_bytes, others)
+    return ResplitPlan(out, tuple(old), listed, volumes, payload_bytes, others)
 
 
 def resplit_bundle(
@@ -196,8 +201,7 @@ def resplit_bundle(
     """Write ``bundle`` again as ``out`` with volumes of ``volume_size`` bytes (None: one ``payload.7z``)."""
     bundle, out = Path(bundle), Path(out)
     plan = plan_resplit(bundle, out, volume_size)
-    old, listed = _source(bundle)
-    others, payload_bytes = plan.others, plan.payload_bytes
+    old, listed, others, payload_bytes = list(plan.old), plan.listed, plan.others, plan.payload_bytes
     total = payload_bytes + sum((bundle / n).stat().st_size for n in others)
     with new_bundle_dir(out, ".resplit", "the re-split bundle") as tmp:
         with progress.bar("resplit", total, files=len(plan.volumes) + len(others)) as bar:
@@ -218,4 +222,4 @@ def resplit_bundle(
     report.bundle = str(out)
     new = tuple(sorted(n for n in digests if n.startswith(PAYLOAD)))
     dropped = (bundle / SIGNATURE).exists()
-    return ResplitResult(out, tuple(v.name for v in old), new, payload_bytes, dropped, report)
+    return ResplitResult(out, plan.old_volumes, new, payload_bytes, dropped, report)
