@@ -32,10 +32,14 @@ class SignatureError(BundleError):
     exit_code = 1
 
 
-def signing_key(key: str) -> str:
-    """The fingerprint of the secret key ``key`` names in gpg's keyring; ``InputError`` when there is none."""
+def _need_gpg() -> None:
     if shutil.which("gpg") is None:
         raise InputError("--sign-key needs 'gpg', which is not installed")
+
+
+def signing_key(key: str) -> str:
+    """The fingerprint of the secret key ``key`` names in gpg's keyring; ``InputError`` when there is none."""
+    _need_gpg()
     cmd = ["gpg", "--batch", "--no-tty", "--with-colons", "--list-secret-keys", "--", key]
     done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     fingerprints = [line.split(":")[9] for line in done.stdout.splitlines() if line.startswith("fpr:")]
@@ -51,8 +55,7 @@ def signing_key(key: str) -> str:
 def sign_sums(bundle: Path, key: str) -> Path:
     """Write ``SHA256SUMS.gpg`` (binary detached signature by ``key``) beside ``SHA256SUMS``."""
     bundle = Path(bundle)
-    if shutil.which("gpg") is None:
-        raise InputError("--sign-key needs 'gpg', which is not installed")
+    _need_gpg()
     sums = bundle / SUMS
     if not sums.is_file():
         raise InputError(f"{bundle}: no {SUMS} to sign")
