@@ -185,16 +185,22 @@ def test_kill_9_while_packing_leaves_nothing_a_later_build_keeps(tmp_path):
     assert all(s.name not in {p.name for p in (tmp_path / "out").iterdir()} for s in stale)
 
 
+def _build_until_requested(tmp_path, srv, data: bytes) -> subprocess.Popen:
+    """``bosh-bundle build`` of a lock naming ``srv``'s /tool, started and waited for until it asks for it."""
+    lock = tmp_path / "bundle.lock"
+    write_test_lock(lock, [artifact("tool", data, srv.url("/tool"))])
+    proc = subprocess.Popen(_build_cmd(tmp_path, lock), env=ENV, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while srv.requests["/tool"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return proc
+
+
 def test_sigint_during_a_download_exits_130_with_one_line(tmp_path):
     data = make_files(tmp_path / "srv", {"tool": 4_000_000})["tool"]
     with LoopbackServer(routes={"/tool": data}) as srv:
         srv.faults["/tool"] = {"rate": 200_000}
-        lock = tmp_path / "bundle.lock"
-        write_test_lock(lock, [artifact("tool", data, srv.url("/tool"))])
-        proc = subprocess.Popen(_build_cmd(tmp_path, lock), env=ENV, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
-        while srv.requests["/tool"] == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        proc = _build_until_requested(tmp_path, srv, data)
         time.sleep(0.3)
         proc.send_signal(signal.SIGINT)
         code, err = proc.wait(30), proc.stderr.read()
@@ -207,12 +213,7 @@ def test_sigint_while_a_server_stalls_exits_130_at_once(tmp_path):
     data = b"x" * 10_000
     with LoopbackServer(routes={"/tool": data}) as srv:
         srv.faults["/tool"] = {"delay": 20}
-        lock = tmp_path / "bundle.lock"
-        write_test_lock(lock, [artifact("tool", data, srv.url("/tool"))])
-        proc = subprocess.Popen(_build_cmd(tmp_path, lock), env=ENV, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
-        while srv.requests["/tool"] == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        proc = _build_until_requested(tmp_path, srv, data)
         started = time.monotonic()
         proc.send_signal(signal.SIGINT)
         code, err = proc.wait(30), proc.stderr.read()
